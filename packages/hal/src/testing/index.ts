@@ -1,0 +1,2 @@
+// Test harnesses of hal, exported as ./testing.
+export {};

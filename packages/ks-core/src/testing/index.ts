@@ -1,0 +1,2 @@
+// Test harnesses of ks-core, exported as ./testing.
+export {};

@@ -1,0 +1,2 @@
+// Test harnesses of minidriver-tuner, exported as ./testing.
+export {};

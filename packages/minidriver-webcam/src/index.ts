@@ -1,0 +1,2 @@
+// Public entry point of minidriver-webcam.
+export {};

@@ -1,0 +1,2 @@
+// Test harnesses of minidriver-webcam, exported as ./testing.
+export {};

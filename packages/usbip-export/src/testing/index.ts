@@ -1,0 +1,2 @@
+// Test harnesses of usbip-export, exported as ./testing.
+export {};
