@@ -1,0 +1,212 @@
+// The capture engine contract shared by every hal video device (synthetic camera, PCIe, UVC).
+import type { CompletionRecord, CompletionRing } from './completion-ring.js';
+import type { VideoFormat } from './pixel-format.js';
+
+/**
+ * Where the frame slots live inside the owner's SharedArrayBuffer. Slot i's data starts at
+ * `dataOffset + i × slotStride` and is `dataLength` bytes long. The owner (ks-core's frame pool)
+ * keeps its headers outside these ranges; hal never reads or writes outside them.
+ */
+export interface PoolGeometry {
+  readonly slotCount: number;
+  readonly dataOffset: number;
+  readonly slotStride: number;
+  readonly dataLength: number;
+}
+
+/** Byte offset of slot `slot`'s data in the pool memory. */
+export function slotDataOffset(geometry: PoolGeometry, slot: number): number {
+  return geometry.dataOffset + slot * geometry.slotStride;
+}
+
+/**
+ * Throws RangeError unless `geometry` describes non-overlapping slots inside `byteLength`.
+ */
+export function validatePoolGeometry(geometry: PoolGeometry, byteLength: number): void {
+  const { slotCount, dataOffset, slotStride, dataLength } = geometry;
+  const ints: Array<[string, number]> = [
+    ['slotCount', slotCount],
+    ['dataOffset', dataOffset],
+    ['slotStride', slotStride],
+    ['dataLength', dataLength],
+  ];
+  for (const [name, v] of ints) {
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`geometry.${name} must be an integer >= 0, got ${v}`);
+  }
+  if (slotCount < 1 || slotCount > 4096)
+    throw new RangeError(`geometry.slotCount must be in [1, 4096], got ${slotCount}`);
+  if (dataLength < 1) throw new RangeError('geometry.dataLength must be >= 1');
+  if (slotCount > 1 && slotStride < dataLength) {
+    throw new RangeError(
+      `geometry.slotStride ${slotStride} is smaller than dataLength ${dataLength}: slots overlap`,
+    );
+  }
+  const end = dataOffset + (slotCount - 1) * slotStride + dataLength;
+  if (end > byteLength) {
+    throw new RangeError(`pool geometry ends at byte ${end}, beyond the memory's ${byteLength} bytes`);
+  }
+  if (dataOffset % 4 !== 0 || slotStride % 4 !== 0) {
+    // Renderers write whole 32-bit words; an unaligned slot would force byte loops everywhere.
+    throw new RangeError('geometry.dataOffset and slotStride must be multiples of 4');
+  }
+}
+
+/**
+ * One buffer handed to the device: `length` bytes at `offset` inside slot `slot`'s data.
+ * Same shape as ks-core's `Mapping`. `cookie` is opaque to hal and comes back in the result.
+ */
+export interface DmaMapping {
+  readonly slot: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly cookie: number;
+}
+
+/** Outcome of one programmed mapping. Only `Ok` and `Corrupt` carry frame data. */
+export const FrameStatus = {
+  /** A complete frame. */
+  Ok: 0,
+  /** The device dropped this frame (fault plan or device error); no data. */
+  Dropped: 1,
+  /** The frame is complete but its payload is damaged (flagged, as UVC's ERR bit). */
+  Corrupt: 2,
+  /** The device went away; no data. Every outstanding mapping completes with this. */
+  Disconnected: 3,
+  /** The mapping was too small for the frame; nothing was written (never half-filled). */
+  Truncated: 4,
+  /** `stop()` returned the mapping unused. */
+  Cancelled: 5,
+} as const;
+/** One of {@link FrameStatus}'s values. */
+export type FrameStatus = (typeof FrameStatus)[keyof typeof FrameStatus];
+
+/** Names of {@link FrameStatus} values, for logs and JSON. */
+export function frameStatusName(status: FrameStatus): string {
+  for (const [name, value] of Object.entries(FrameStatus)) if (value === status) return name;
+  return `Unknown(${String(status)})`;
+}
+
+/** Bits of {@link CompletionRecord.flags}. */
+export const FrameFlag = {
+  /** Frames were lost (starved or dropped) just before this one. */
+  Discontinuity: 1,
+  /** Every frame of an intra-only format (raw, MJPEG) is a key frame. */
+  KeyFrame: 2,
+  /** `presentationTime` is valid. */
+  TimeValid: 4,
+  /** The 32-bit sequence wrapped to 0 at this frame. */
+  SequenceWrapped: 8,
+  /** The first frame after `start()`. */
+  FirstFrame: 16,
+} as const;
+
+/** States of a {@link CaptureEngine}. */
+export type CaptureEngineState = 'idle' | 'configured' | 'running' | 'disconnected' | 'closed';
+
+/** Counters of a capture engine since `configure`/`registerPool`; they only grow. */
+export interface CaptureEngineStats {
+  /** Frame times that passed while running (delivered + dropped + starved). */
+  framesProduced: number;
+  /** Completions published with data (Ok or Corrupt). */
+  framesCompleted: number;
+  /** Frames the device dropped while a mapping was available. */
+  framesDropped: number;
+  /** Frames lost because no mapping was programmed at frame time. */
+  framesStarved: number;
+  /** Frames delivered with `Corrupt` status. */
+  framesCorrupted: number;
+  /** Mappings completed `Truncated`. */
+  framesTruncated: number;
+}
+
+/** Options of `CaptureEngine.start`. */
+export interface CaptureStartOptions {
+  /** Time (100 ns, on the engine's TimeSource) of frame 0; default: now. */
+  readonly startTime?: bigint;
+}
+
+/**
+ * A device's video DMA engine. The same contract for every video device.
+ *
+ * States: `idle` → (registerPool + configure) → `configured` → start → `running` → stop →
+ * `configured`; `disconnected` after hot-unplug (every call but `close` then throws
+ * `HalError(Disconnected)`); `closed` after `close()`. Wrong-state calls throw
+ * `HalError(InvalidState)` naming the current and required states.
+ *
+ * Buffer balance: every mapping given to `program` completes exactly once (Ok, Corrupt,
+ * Dropped, Truncated, Cancelled or Disconnected), in programming order. The engine never
+ * touches memory outside the programmed mappings, and never touches a mapping after its
+ * completion is published.
+ *
+ * Frame timing: frame n (n = 0, 1, … counted from start; the reported `frameIndex` may start
+ * elsewhere under a near-wrap fault) is due at `startTime + n × interval`; its presentation
+ * time is computed, never accumulated. A frame due while no mapping is programmed is lost and
+ * counted as starved; the next completion carries `Discontinuity` and `dropsBefore`.
+ *
+ * Dirty-region reuse: the engine remembers which frame each slot's data holds (a per-slot
+ * content tag, set when it publishes an Ok completion, cleared on configure, registerPool,
+ * control changes and `invalidateSlot`). Renderers that support it redraw only what changed.
+ * Owners that WRITE into slot data (not just read it) must call `invalidateSlot` before
+ * programming that slot again.
+ */
+export interface CaptureEngine {
+  readonly state: CaptureEngineState;
+  /** The configured format, if any. */
+  readonly format: VideoFormat | undefined;
+  /** Results, readable without polling (callback below, or Atomics on `completions.counter`). */
+  readonly completions: CompletionRing;
+
+  /**
+   * Attaches the owner's pool memory. Borrows `memory` (the owner keeps it); allowed in `idle`
+   * and `configured` (replaces the previous pool and clears content tags).
+   * @throws RangeError for a geometry that does not fit `memory`; TypeError if not a SAB.
+   */
+  registerPool(geometry: PoolGeometry, memory: SharedArrayBuffer): void;
+
+  /**
+   * Selects the format. Allowed in `idle`/`configured`.
+   * @throws HalError(Unsupported) if the device cannot produce it.
+   */
+  configure(format: VideoFormat): void;
+
+  /**
+   * Queues mappings for the coming frames, in order. Allowed in `configured` and `running`.
+   * The engine copies the numbers; it does not keep the caller's objects.
+   * @throws RangeError for a slot/offset/length outside the pool, a slot already outstanding,
+   * or more outstanding mappings than `completions.capacity`.
+   */
+  program(mappings: readonly DmaMapping[]): void;
+
+  /**
+   * Starts producing frames. Allowed in `configured` (with a pool registered).
+   * @throws HalError(StartFailed) (fault plan, device refusal; state stays `configured`).
+   */
+  start(options?: CaptureStartOptions): Promise<void>;
+
+  /**
+   * Stops producing, completes every outstanding mapping `Cancelled`, returns to `configured`.
+   * Resolves when no mapping is outstanding. Idempotent in `configured`.
+   */
+  stop(): Promise<void>;
+
+  /** Number of mappings programmed and not yet completed. */
+  readonly outstanding: number;
+
+  /** Forgets what slot `slot` holds (the owner wrote into it). */
+  invalidateSlot(slot: number): void;
+
+  /**
+   * Calls `listener(count)` after each batch of completions is published (count = the ring's
+   * counter). Runs in the engine's context; errors are caught and logged. Returns unsubscribe.
+   */
+  onCompletion(listener: (count: number) => void): () => void;
+
+  /** A snapshot of the counters (allocates; not for the per-frame path). */
+  stats(): CaptureEngineStats;
+
+  /** Stops if needed, releases the pool; idempotent. */
+  close(): Promise<void>;
+}
+
+export type { CompletionRecord };
