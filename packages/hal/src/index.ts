@@ -149,3 +149,76 @@ export {
   type UsbIpReplyDecoderOptions,
   type SubmittedUrb,
 } from './usbip/usbip-stream-decoder.js';
+// UVC protocol (pure; shared by the host driver and the USB/IP device side).
+export { parseUvcConfiguration, summarizeUvcDescriptors } from './uvc/uvc-configuration.js';
+export type {
+  UvcConfiguration,
+  UvcConfigurationFunction,
+  UvcConfigurationStreamingInterface,
+  UvcConfigurationFormat,
+  UvcConfigurationFrame,
+} from './uvc/uvc-configuration.js';
+export { parseUvcDescriptors } from './uvc/descriptor-parser.js';
+export {
+  UvcClass,
+  VcSubtype,
+  VsSubtype,
+  TerminalType,
+  uvcGuid,
+  guidFromBytes,
+  guidToBytes,
+  fourccGuid,
+  fourccFromGuidBytes,
+  formatBcd,
+} from './uvc/descriptor-types.js';
+export type * from './uvc/descriptor-types.js';
+export {
+  UsbDescriptorType,
+  walkDescriptors,
+  parseUsbConfiguration,
+  parseUsbDeviceDescriptor,
+  endpointBytesPerInterval,
+} from './uvc/usb-descriptor.js';
+export type {
+  RawDescriptor,
+  DescriptorWalk,
+  UsbDeviceDescriptor,
+  UsbInterfaceAssociation,
+  UsbEndpoint,
+  UsbInterface,
+  UsbConfiguration,
+  UsbTransferType,
+} from './uvc/usb-descriptor.js';
+export {
+  UvcRequestCode,
+  VcInterfaceSelector,
+  VsSelector,
+  CAMERA_TERMINAL_CONTROLS,
+  PROCESSING_UNIT_CONTROLS,
+  controlNames,
+  findControl,
+  buildGetRequest,
+  buildSetCurRequest,
+  buildRequestErrorCodeRequest,
+  encodeSetupPacket,
+  decodeSetupPacket,
+  decodeControlInfo,
+  encodeControlInfo,
+  decodeControlValue,
+  encodeControlValue,
+  decodeGetLen,
+  decodeStall,
+  requestErrorName,
+  requestErrorCode,
+  UvcControlError,
+} from './uvc/controls.js';
+export type {
+  UvcGetRequest,
+  UvcControlField,
+  UvcControlDef,
+  UvcControlRequest,
+  ControlAddress,
+  UvcControlInfo,
+  UvcControlValue,
+  UvcRequestErrorName,
+} from './uvc/controls.js';
