@@ -222,3 +222,32 @@ export type {
   UvcControlValue,
   UvcRequestErrorName,
 } from './uvc/controls.js';
+export {
+  probeCommitSize,
+  emptyProbeCommit,
+  encodeProbeCommit,
+  decodeProbeCommit,
+  interpretProbeReply,
+  fixupProbe,
+  selectAltSetting,
+  buildProbeGet,
+  buildProbeSet,
+  validateProbeAnswer,
+  nearestInterval,
+  estimatePayloadSize,
+  negotiateProbe,
+  ProbeCommitResponder,
+} from './uvc/probe-commit.js';
+export type {
+  ProbeCommit,
+  ProbeQuery,
+  ProbeReply,
+  NegotiationFormat,
+  NegotiationFrame,
+  FixupOptions,
+  FixupResult,
+  AltSettingBandwidth,
+  AltSelection,
+  DeviceNegotiationOptions,
+  ResponderAnswer,
+} from './uvc/probe-commit.js';
