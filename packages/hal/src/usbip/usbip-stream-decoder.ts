@@ -100,9 +100,14 @@ export interface UsbIpRequestDecoderOptions {
   /**
    * Whether the endpoint is isochronous, which decides whether iso descriptors follow a CMD_SUBMIT
    * (the kernel decides from the pipe type too). Default: iso when `number_of_packets` is neither 0
-   * nor 0xffffffff.
+   * nor 0xffffffff ({@link isNonIsoPacketCount}).
    */
-  readonly isIsoEndpoint?: (devid: number, direction: UsbIpDirection, ep: number) => boolean;
+  readonly isIsoEndpoint?: (
+    devid: number,
+    direction: UsbIpDirection,
+    ep: number,
+    numberOfPackets: number,
+  ) => boolean;
   /** Largest accepted transfer_buffer_length (default 16 MiB). */
   readonly maxTransferLength?: number;
 }
@@ -163,7 +168,7 @@ export class UsbIpRequestDecoder extends DecoderBase<UsbIpRequest> {
     if (transferBufferLength > this.#maxTransfer)
       throw usbIpProtocolError(`transfer_buffer_length ${transferBufferLength} exceeds ${this.#maxTransfer}`);
     const iso = this.#isIso
-      ? this.#isIso(basic.devid, basic.direction, basic.ep)
+      ? this.#isIso(basic.devid, basic.direction, basic.ep, numberOfPackets)
       : !isNonIsoPacketCount(numberOfPackets);
     if (iso && (numberOfPackets === NON_ISO_PACKETS || numberOfPackets > MAX_ISO_PACKETS))
       throw usbIpProtocolError(`bad number_of_packets ${numberOfPackets} for an iso URB`);

@@ -1,2 +1,12 @@
 // Test harnesses of usbip-export, exported as ./testing.
-export {};
+export {
+  PatternDevice,
+  PatternRequest,
+  patternByte,
+  PATTERN_BULK_IN,
+  PATTERN_BULK_OUT,
+  PATTERN_ISO_IN,
+  PATTERN_ISO_PACKET,
+  type PatternDeviceOptions,
+} from './pattern-device.js';
+export { RawUsbIpClient } from './raw-usbip-client.js';
