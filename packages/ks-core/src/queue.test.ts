@@ -1,0 +1,318 @@
+// Tests of KsQueue and StreamPointer: edges, clones, in-order completion, drops, cancel, stop/drain, mappings.
+import { describe, expect, it } from '@jest/globals';
+import { FramePool, SlotState } from './frame-pool.js';
+import { KsStateError } from './ks-error.js';
+import { ksTime } from './ks-time.js';
+import { CompletionChannel } from './mapping.js';
+import { KsQueue } from './queue.js';
+import { FrameFlags, FrameStatus } from './stream-header.js';
+
+const PERIOD = ksTime(333_333);
+const START = ksTime(10_000_000);
+
+function setup(slotCount = 4, dataBytes = 256): { pool: FramePool; queue: KsQueue } {
+  const pool = FramePool.allocate({ slotCount, dataBytes });
+  const queue = new KsQueue(pool, { name: 'test pin' });
+  return { pool, queue };
+}
+
+/** Flushes pending promise callbacks and Atomics.waitAsync wake-ups (no real-time sleeping). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+function expectStateError(fn: () => unknown, current: string): void {
+  let err: unknown;
+  try {
+    fn();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(KsStateError);
+  expect((err as KsStateError).current).toBe(current);
+}
+
+describe('KsQueue basics', () => {
+  it('queues every slot at start and exposes the leading edge', () => {
+    const { pool, queue } = setup();
+    expect(queue.leadingEdge()).toBeNull(); // stopped
+    queue.start({ start: START, period: PERIOD });
+    expect(queue.state).toBe('running');
+    expect(pool.census().queued).toBe(4);
+    const edge = queue.leadingEdge();
+    expect(edge?.slot).toBe(0);
+    const c = edge?.clone();
+    expect(c?.isClone).toBe(true);
+    expect(pool.state(0)).toBe(SlotState.Mapped);
+    expect(edge?.advance()).toBe(true);
+    expect(edge?.slot).toBe(1);
+    expect(queue.trailingEdge()?.slot).toBe(0);
+  });
+
+  it('stamps the header from the frame index and delivers to the consumer, zero copy', async () => {
+    const { pool, queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const c = queue.takeFrame();
+    if (c === null) throw new Error('no frame');
+    c.data.fill(0xab, 0, 100);
+    c.complete(100, FrameStatus.Success, FrameFlags.SplicePoint);
+    const r = await frames.next();
+    expect(r.done).toBe(false);
+    const f = r.value as Exclude<typeof r.value, undefined>;
+    expect(f.slot).toBe(0);
+    expect(f.bytesUsed).toBe(100);
+    expect(f.sequence).toBe(0);
+    expect(f.presentationTime).toBe(START);
+    expect(f.duration).toBe(PERIOD);
+    expect(f.flags).toBe(FrameFlags.SplicePoint | FrameFlags.TimeValid | FrameFlags.DurationValid);
+    expect(f.status).toBe(FrameStatus.Success);
+    expect(f.dropCount).toBe(0);
+    expect(f.data).toBe(pool.data(0)); // the very view the producer wrote through
+    expect(f.data[99]).toBe(0xab);
+    expect(pool.state(0)).toBe(SlotState.Held);
+    f.release();
+    expect(pool.state(0)).toBe(SlotState.Free);
+    frames.close();
+    await queue.stop();
+  });
+
+  it('delivers in queue order when clones complete out of order', async () => {
+    const { queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const [a, b, c] = [queue.takeFrame(), queue.takeFrame(), queue.takeFrame()];
+    c?.complete(1);
+    a?.complete(1);
+    expect(frames.tryNext()?.slot).toBe(0);
+    expect(frames.tryNext()).toBeNull(); // c waits for b
+    b?.complete(1);
+    const f1 = frames.tryNext();
+    const f2 = frames.tryNext();
+    expect([f1?.slot, f1?.sequence, f2?.slot, f2?.sequence]).toEqual([1, 1, 2, 2]);
+    expect(f2?.presentationTime).toBe(START + 2n * PERIOD);
+  });
+
+  it('never blocks the producer: with every slot held, frames are dropped and counted', () => {
+    const { queue } = setup(2);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    queue.takeFrame()?.complete(1);
+    const f0 = frames.tryNext();
+    const f1 = frames.tryNext();
+    expect(queue.takeFrame()).toBeNull();
+    queue.dropFrame();
+    queue.dropFrame(2);
+    expect(queue.stats.dropped).toBe(3);
+    f0?.release();
+    const c = queue.takeFrame();
+    expect(c?.slot).toBe(0);
+    c?.complete(1);
+    const f = frames.tryNext();
+    expect(f?.sequence).toBe(5);
+    expect(f?.dropCount).toBe(3);
+    expect((f?.flags ?? 0) & FrameFlags.DataDiscontinuity).toBe(FrameFlags.DataDiscontinuity);
+    f1?.release();
+    f?.release();
+    // The next frame has no new drops: no discontinuity.
+    queue.takeFrame()?.complete(1);
+    const g = frames.tryNext();
+    expect(g?.dropCount).toBe(3);
+    expect((g?.flags ?? 0) & FrameFlags.DataDiscontinuity).toBe(0);
+  });
+
+  it('uses explicit hardware frame indices, counting gaps as drops, and rejects indices out of order', () => {
+    const { queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD, firstIndex: 10 });
+    const a = queue.takeFrame();
+    const b = queue.takeFrame();
+    const c = queue.takeFrame();
+    expect(() => a?.complete(1, FrameStatus.Success, 0, 9)).toThrow(RangeError);
+    b?.complete(1, FrameStatus.Success, 0, 14);
+    expect(() => a?.complete(1, FrameStatus.Success, 0, 14)).toThrow(RangeError);
+    expect(() => c?.complete(1, FrameStatus.Success, 0, 13)).toThrow(RangeError);
+    a?.complete(1, FrameStatus.Success, 0, 12);
+    const f = frames.tryNext();
+    const g = frames.tryNext();
+    expect([f?.sequence, f?.dropCount, g?.sequence, g?.dropCount]).toEqual([12, 2, 14, 3]);
+    expect(g?.presentationTime).toBe(START + 14n * PERIOD);
+  });
+
+  it('cancelling a clone requeues its frame and unblocks later clones', () => {
+    const { pool, queue } = setup(3);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const a = queue.takeFrame();
+    const b = queue.takeFrame();
+    b?.complete(7);
+    expect(frames.tryNext()).toBeNull();
+    a?.cancel();
+    expect(pool.state(0)).toBe(SlotState.Queued);
+    const f = frames.tryNext();
+    expect([f?.slot, f?.sequence, f?.bytesUsed]).toEqual([1, 0, 7]);
+    expect(queue.stats.cancelled).toBe(1);
+    expect(queue.leadingEdge()?.slot).toBe(2);
+  });
+
+  it('completeAll delivers every outstanding frame with the given status (hot-unplug)', () => {
+    const { pool, queue } = setup(3);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame();
+    queue.takeFrame();
+    queue.completeAll(FrameStatus.Disconnected);
+    const f = frames.tryNext();
+    const g = frames.tryNext();
+    expect([f?.status, g?.status, f?.bytesUsed]).toEqual([
+      FrameStatus.Disconnected,
+      FrameStatus.Disconnected,
+      0,
+    ]);
+    expect(pool.state(2)).toBe(SlotState.Free);
+  });
+});
+
+describe('KsQueue stop', () => {
+  it('ends the stream after the delivered frames and resolves only when held frames are released', async () => {
+    const { pool, queue } = setup(4);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    queue.takeFrame()?.complete(1);
+    queue.takeFrame(); // in flight at stop
+    const held = frames.tryNext();
+    let stopped = false;
+    const stop = queue.stop().then(() => (stopped = true));
+    expect(queue.state).toBe('stopping');
+    expect(pool.census()).toEqual({ free: 2, queued: 0, mapped: 0, filled: 1, held: 1 });
+    const rest: number[] = [];
+    for await (const f of frames) {
+      rest.push(f.sequence);
+      f.release();
+    }
+    expect(rest).toEqual([1]);
+    await settle();
+    expect(stopped).toBe(false);
+    expect(queue.state).toBe('stopping');
+    held?.release();
+    await stop;
+    expect(queue.state).toBe('stopped');
+    expect(pool.outstanding).toBe(0);
+  });
+
+  it('gives back undelivered frames when no consumer is attached', async () => {
+    const { pool, queue } = setup(2);
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    queue.takeFrame()?.complete(1);
+    await queue.stop();
+    expect(pool.outstanding).toBe(0);
+  });
+
+  it('is idempotent and supports start/stop cycles with sequences restarting', async () => {
+    const { pool, queue } = setup(2);
+    for (let cycle = 0; cycle < 3; cycle++) {
+      const frames = queue.frames();
+      queue.start({ start: START, period: PERIOD });
+      queue.takeFrame()?.complete(1);
+      const f = frames.tryNext();
+      expect(f?.sequence).toBe(0);
+      f?.release();
+      const s1 = queue.stop();
+      expect(queue.stop()).toBe(s1);
+      await s1;
+      expect((await frames.next()).done).toBe(true);
+      expect(pool.outstanding).toBe(0);
+    }
+    await expect(queue.stop()).resolves.toBeUndefined();
+  });
+
+  it('forgets mappings of cancelled clones', async () => {
+    const { queue } = setup(2);
+    const ch = CompletionChannel.create(8);
+    queue.start({ start: START, period: PERIOD });
+    const c = queue.takeFrame();
+    expect(c?.postMappings(ch, 100)).toBe(3);
+    await queue.stop(ch);
+    expect(ch.pending).toBe(0);
+    expect(ch.space).toBe(8);
+  });
+});
+
+describe('KsQueue with a completion channel', () => {
+  it('completes a clone once all its mappings are done, summing bytes and keeping the worst status', () => {
+    const { queue } = setup(3, 256);
+    const frames = queue.frames();
+    const ch = CompletionChannel.create(8);
+    queue.start({ start: START, period: PERIOD });
+    const a = queue.takeFrame();
+    const b = queue.takeFrame();
+    expect(a?.postMappings(ch, 100)).toBe(3);
+    expect(b?.postMappings(ch, 128)).toBe(2);
+    // Hardware side.
+    expect(ch.frameMappings()).toBe(3);
+    ch.complete(100, FrameStatus.Success);
+    ch.complete(100, FrameStatus.Success);
+    expect(queue.collect(ch)).toBe(2);
+    expect(frames.tryNext()).toBeNull();
+    ch.complete(56, FrameStatus.Success);
+    ch.complete(128, FrameStatus.Success);
+    ch.complete(100, FrameStatus.Truncated);
+    queue.collect(ch);
+    const f = frames.tryNext();
+    const g = frames.tryNext();
+    expect([f?.bytesUsed, f?.status, g?.bytesUsed, g?.status]).toEqual([256, 0, 228, FrameStatus.Truncated]);
+  });
+
+  it('counts frames the hardware skipped (not fully mapped) as drops', () => {
+    const { queue } = setup(2, 256);
+    const frames = queue.frames();
+    const ch = CompletionChannel.create(2);
+    queue.start({ start: START, period: PERIOD });
+    const a = queue.takeFrame();
+    expect(a?.postMappings(ch, 100)).toBe(0); // 3 mappings do not fit: not posted, never half-filled
+    expect(ch.frameMappings()).toBe(0);
+    ch.skipFrame();
+    expect(a?.postMappings(ch, 128)).toBe(2);
+    ch.complete(128, FrameStatus.Success);
+    ch.complete(128, FrameStatus.Success);
+    queue.collect(ch);
+    const f = frames.tryNext();
+    expect([f?.sequence, f?.dropCount, f?.bytesUsed]).toEqual([1, 1, 256]);
+  });
+});
+
+describe('KsQueue and StreamPointer errors', () => {
+  it('refuses wrong-state calls with KsStateError naming the states', async () => {
+    const { queue } = setup(2);
+    queue.start({ start: START, period: PERIOD });
+    expectStateError(() => queue.start({ start: START, period: PERIOD }), 'running');
+    const edge = queue.leadingEdge();
+    expectStateError(() => edge?.advance(), 'queued'); // not cloned
+    const c = edge?.clone();
+    expectStateError(() => edge?.clone(), 'cloned');
+    expectStateError(() => c?.clone(), 'clone');
+    expectStateError(() => c?.advance(), 'clone');
+    expectStateError(() => edge?.complete(1), 'leading');
+    c?.complete(1);
+    expectStateError(() => c?.complete(1), 'inactive');
+    expectStateError(() => c?.cancel(), 'inactive');
+    expectStateError(() => c?.data, 'inactive');
+    await queue.stop();
+  });
+
+  it('rejects bad arguments with RangeError', () => {
+    const { queue } = setup(2, 64);
+    expect(() => queue.start({ start: START, period: ksTime(0) })).toThrow(RangeError);
+    expect(() => queue.start({ start: START, period: PERIOD, firstIndex: -1 })).toThrow(RangeError);
+    queue.start({ start: START, period: PERIOD });
+    const c = queue.takeFrame();
+    expect(() => c?.complete(65)).toThrow(RangeError);
+    expect(() => c?.complete(-1)).toThrow(RangeError);
+    expect(() => c?.mappings(16, 65)).toThrow(RangeError);
+    expect(() => queue.dropFrame(0)).toThrow(RangeError);
+    expect(c?.active).toBe(true); // a refused completion changes nothing
+  });
+});
