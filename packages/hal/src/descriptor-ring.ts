@@ -46,6 +46,8 @@ export const DescriptorStatus = Object.freeze({
   Cancelled: 4,
   /** The chain was shorter than the frame; nothing written (frames are never half-filled). */
   Short: 5,
+  /** The device discarded the frame (fault plan; real cards: input FIFO overflow); no bytes. */
+  Dropped: 6,
 });
 
 /** A DescriptorStatus value. */

@@ -54,6 +54,8 @@ export const PcieRegister = Object.freeze({
   FrameIndexBaseHigh: 0x60,
   /** RW: low 32 bits of the first frame index. */
   FrameIndexBaseLow: 0x64,
+  /** RO: frames the device discarded although a chain was posted (its chain completes Dropped). */
+  FramesDiscarded: 0x68,
 } as const);
 
 /** Name of a BAR0 register. */
@@ -117,6 +119,7 @@ const READ_ONLY = new Set<number>([
   PcieRegister.InterruptCount,
   PcieRegister.FramesCorrupted,
   PcieRegister.FramesShort,
+  PcieRegister.FramesDiscarded,
 ]);
 
 /** Narrows a register offset; offsets that are not a defined register throw. */
@@ -273,6 +276,7 @@ export class PcieRegisters {
       PcieRegister.FramesDropped,
       PcieRegister.FramesCorrupted,
       PcieRegister.FramesShort,
+      PcieRegister.FramesDiscarded,
       PcieRegister.FrameIndex,
       PcieRegister.FrameDue,
     ]) {

@@ -1,7 +1,11 @@
 // Analog TV standards (NTSC-M, PAL-B/G/I/D/K, SECAM-L): the timing and RF facts a tuner and capture path need.
+import type { AnalogVideoStandard } from './hal-device.js';
 
-/** Identifier of an analog broadcast standard: colour system plus the CCIR/ITU system letter. */
-export type TvStandardId = 'NTSC-M' | 'PAL-B' | 'PAL-G' | 'PAL-I' | 'PAL-D' | 'PAL-K' | 'SECAM-L';
+/** The analog standards whose timing and RF facts ksemu models (a subset of hal's AnalogVideoStandard). */
+export type TvStandardId = Extract<
+  AnalogVideoStandard,
+  'NTSC-M' | 'PAL-B' | 'PAL-G' | 'PAL-I' | 'PAL-D' | 'PAL-K' | 'SECAM-L'
+>;
 
 /**
  * Facts about one analog standard (ITU-R BT.470 / BT.1700). Frozen; `frameRate` is exact
