@@ -251,6 +251,20 @@ export class KsQueue implements StreamPointerHost {
   }
 
   /**
+   * Resolves when a frame is at the leading edge (at once if one is), e.g. after the consumer released one;
+   * also resolves when the queue leaves `running` (then `leadingEdge()` is null). Never blocks the thread.
+   * For minidrivers that process on frame arrival rather than on a hardware tick.
+   */
+  async whenFrameAvailable(): Promise<void> {
+    for (;;) {
+      const seen = this.released.signal();
+      if (this._state !== 'running' || this.leadingEdge() !== null) return;
+      const p = this.released.waitAsync(seen);
+      if (p !== undefined) await p;
+    }
+  }
+
+  /**
    * Convenience for the common path: clones the leading-edge frame and advances past it.
    * @returns the clone, or null when no frame is queued (report the lost frame with `dropFrame()`).
    */
@@ -379,6 +393,7 @@ export class KsQueue implements StreamPointerHost {
     for (const o of this.observers) this.notify(o.stopping, o);
     this.cancelAll(channel);
     this.filled.markEnd();
+    this.released.markEnd(); // wakes whenFrameAvailable() waiters
     if (this.filled.tryLock(RingConsumer.Producer)) {
       // Nobody will ever take these: give them back so the stop can complete.
       for (let s = this.filled.pop(); s >= 0; s = this.filled.pop()) {

@@ -1,0 +1,277 @@
+// Tests of FrameStream on the main thread and in a Worker: ordering, zero copy, release rules, stop and balance.
+import { describe, expect, it } from '@jest/globals';
+import { FramePool } from './frame-pool.js';
+import { attachFrameStream } from './frame-stream.js';
+import type { FrameStreamHandle } from './frame-stream.js';
+import { KsStateError } from './ks-error.js';
+import { ksTime } from './ks-time.js';
+import { KsQueue } from './queue.js';
+import { FrameStatus } from './stream-header.js';
+import { StreamInvariantChecker } from './testing/invariant-checker.js';
+import { WorkerConsumer } from './testing/worker-consumer.js';
+
+const PERIOD = ksTime(400_000);
+const START = ksTime(0);
+
+function setup(
+  slotCount = 4,
+  dataBytes = 64,
+): { pool: FramePool; queue: KsQueue; checker: StreamInvariantChecker } {
+  const pool = FramePool.allocate({ slotCount, dataBytes });
+  const queue = new KsQueue(pool, { name: 'stream test' });
+  const checker = new StreamInvariantChecker();
+  checker.attach(queue);
+  return { pool, queue, checker };
+}
+
+/** Fills one frame: its sequence in the first 4 bytes (LE), byte 8 cleared for the consumer's mark. */
+function produceOne(queue: KsQueue): boolean {
+  const c = queue.takeFrame();
+  if (c === null) {
+    queue.dropFrame();
+    return false;
+  }
+  const seq = queue.nextFrameIndex + queue.cloneCountNow - 1;
+  const d = c.data;
+  d[0] = seq & 0xff;
+  d[1] = (seq >>> 8) & 0xff;
+  d[2] = (seq >>> 16) & 0xff;
+  d[3] = (seq >>> 24) & 0xff;
+  d[8] = 0;
+  c.complete(d.length);
+  return true;
+}
+
+/** Produces `n` frames, waiting (without sleeping) for the consumer to release a frame whenever none is free. */
+async function produce(queue: KsQueue, n: number): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    await queue.whenFrameAvailable();
+    if (!produceOne(queue)) throw new Error('no frame after whenFrameAvailable');
+  }
+}
+
+async function settle(): Promise<void> {
+  for (let i = 0; i < 3; i++) await new Promise<void>((r) => setImmediate(r));
+}
+
+describe('FrameStream on the main thread', () => {
+  it('waits for a frame without blocking and yields it when the producer completes', async () => {
+    const { queue, checker } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    let got = -1;
+    const next = frames.next().then((r) => {
+      if (r.done !== true) {
+        got = r.value.sequence;
+        r.value.release();
+      }
+    });
+    await settle();
+    expect(got).toBe(-1);
+    produceOne(queue);
+    await next;
+    expect(got).toBe(0);
+    const stop = queue.stop();
+    expect((await frames.next()).done).toBe(true);
+    await stop;
+    checker.checkBalance();
+    checker.assertClean();
+  });
+
+  it('consumes a whole run with for-await while a producer fills frames, keeping every invariant', async () => {
+    const { queue, checker, pool } = setup(3);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const seen: number[] = [];
+    const consumer = (async () => {
+      for await (const f of frames) {
+        checker.consumerSaw(f.sequence, frames.state === 'ended');
+        expect(f.data[0]).toBe(f.sequence & 0xff);
+        seen.push(f.sequence);
+        f.release();
+      }
+    })();
+    await produce(queue, 20);
+    await queue.stop();
+    await consumer;
+    expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(pool.outstanding).toBe(0);
+    checker.checkBalance();
+    checker.assertClean();
+  });
+
+  it('throws a typed error on double release and on use after release', () => {
+    const { queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    produceOne(queue);
+    const f = frames.tryNext();
+    if (f === null) throw new Error('no frame');
+    f.release();
+    for (const use of [() => f.release(), () => f.data, () => f.sequence, () => f.presentationTime]) {
+      let err: unknown;
+      try {
+        use();
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(KsStateError);
+      expect((err as KsStateError).current).toBe('released');
+      expect((err as KsStateError).required).toEqual(['held']);
+    }
+    expect(f.held).toBe(false);
+  });
+
+  it('allows one consumer at a time', () => {
+    const { queue } = setup();
+    const a = queue.frames();
+    expect(() => queue.frames()).toThrow(KsStateError);
+    expect(() => attachFrameStream(queue.shareStream())).toThrow(KsStateError);
+    a.close();
+    const b = queue.frames();
+    expect(b.state).toBe('open');
+  });
+
+  it('rejects a second next() while one is waiting', async () => {
+    const { queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const first = frames.next();
+    await expect(frames.next()).rejects.toBeInstanceOf(KsStateError);
+    produceOne(queue);
+    const r = await first;
+    if (r.done !== true) r.value.release();
+    await queue.stop();
+    expect(frames.state).toBe('open'); // it notices the end on its next call
+    expect((await frames.next()).done).toBe(true);
+    expect(frames.state).toBe('ended');
+  });
+
+  it('breaking out of for-await gives back undelivered frames; taken frames stay held until released', async () => {
+    const { pool, queue } = setup(4);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    for (let i = 0; i < 3; i++) produceOne(queue);
+    let kept: { release(): void } | undefined;
+    for await (const f of frames) {
+      kept = f;
+      break;
+    }
+    expect(frames.state).toBe('ended');
+    expect(pool.census()).toEqual({ free: 2, queued: 1, mapped: 0, filled: 0, held: 1 });
+    // The two frames given back are requeued at the producer's next look: it can fill them again.
+    expect(queue.queuedCount).toBe(3);
+    expect(pool.census()).toEqual({ free: 0, queued: 3, mapped: 0, filled: 0, held: 1 });
+    // A new consumer may attach while the first still holds a frame.
+    const again = queue.frames();
+    produceOne(queue);
+    const third = again.tryNext();
+    expect(third?.sequence).toBe(3);
+    let stopped = false;
+    const stop = queue.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    kept?.release();
+    again.close();
+    await settle();
+    expect(stopped).toBe(false); // `again` still holds frame 3
+    expect(pool.census().held).toBe(1);
+    third?.release();
+    await stop;
+    expect(pool.outstanding).toBe(0);
+  });
+
+  it('works through a handle attached on the same thread, and rejects malformed handles', async () => {
+    const { queue } = setup();
+    const handle = queue.shareStream();
+    const frames = attachFrameStream(structuredClone(handle));
+    queue.start({ start: START, period: PERIOD });
+    produceOne(queue);
+    const r = await frames.next();
+    expect(r.done !== true && r.value.sequence).toBe(0);
+    if (r.done !== true) r.value.release();
+    await queue.stop();
+    expect(() => attachFrameStream({} as FrameStreamHandle)).toThrow(TypeError);
+    expect(() => attachFrameStream({ ...handle, ends: Number.NaN })).toThrow(TypeError);
+  });
+
+  it('delivers Disconnected frames on hot-unplug and ends at stop', async () => {
+    const { queue, checker } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    produceOne(queue);
+    queue.takeFrame();
+    queue.completeAll(FrameStatus.Disconnected);
+    const stop = queue.stop();
+    const statuses: number[] = [];
+    for await (const f of frames) {
+      statuses.push(f.status);
+      f.release();
+    }
+    await stop;
+    expect(statuses).toEqual([FrameStatus.Success, FrameStatus.Disconnected]);
+    checker.assertClean();
+  });
+});
+
+describe('FrameStream in a Worker', () => {
+  it('a Worker consumer receives every frame in order from the same memory and releases it; balance intact', async () => {
+    const { pool, queue, checker } = setup(3, 64);
+    const consumer = await WorkerConsumer.start(queue.shareStream(), {
+      checkPattern: true,
+      markByte: 8,
+      probeErrors: true,
+    });
+    try {
+      queue.start({ start: START, period: PERIOD });
+      await produce(queue, 25);
+      await queue.stop();
+      const report = await consumer.report;
+      for (const s of report.sequences) checker.consumerSaw(s);
+      expect(report.received).toBe(25);
+      expect(report.sequences).toEqual(Array.from({ length: 25 }, (_, i) => i));
+      expect(report.presentationTimes[24]).toBe((24n * PERIOD).toString());
+      expect(report.patternErrors).toBe(0);
+      // The Worker wrote into the frames it received; the producer's own memory shows it: nothing was copied.
+      expect(report.marked).toBe(25);
+      for (let s = 0; s < 3; s++) expect(pool.data(s)[8]).toBe(0xa5);
+      expect(report.releaseTwice).toEqual({
+        name: 'KsStateError',
+        code: 'InvalidDeviceState',
+        current: 'released',
+      });
+      expect(report.useAfterRelease?.current).toBe('released');
+      expect(pool.outstanding).toBe(0);
+      checker.checkBalance();
+      checker.assertClean();
+    } finally {
+      await consumer.terminate();
+    }
+  });
+
+  it('stop waits for frames a Worker holds and completes when it releases them', async () => {
+    const { pool, queue, checker } = setup(4, 64);
+    const consumer = await WorkerConsumer.start(queue.shareStream(), { hold: 2 });
+    try {
+      queue.start({ start: START, period: PERIOD });
+      for (let i = 0; i < 3; i++) produceOne(queue);
+      await consumer.whenHolding(2);
+      let stopped = false;
+      const stop = queue.stop().then(() => (stopped = true));
+      await consumer.ended;
+      await settle();
+      expect(queue.state).toBe('stopping');
+      expect(stopped).toBe(false);
+      expect(pool.census().held).toBe(2);
+      consumer.releaseHeld();
+      await stop;
+      expect(pool.outstanding).toBe(0);
+      const report = await consumer.report;
+      expect(report.sequences).toEqual([0, 1, 2]);
+      checker.checkBalance();
+      checker.assertClean();
+    } finally {
+      await consumer.terminate();
+    }
+  });
+});

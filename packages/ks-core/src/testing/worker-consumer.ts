@@ -1,0 +1,123 @@
+// Test harness: runs a frame consumer in a Worker thread (attachFrameStream there) and reports what it received.
+import { Worker } from 'node:worker_threads';
+import type { FrameStreamHandle } from '../frame-stream.js';
+
+/** What the Worker consumer does with each frame. */
+export interface WorkerConsumerOptions {
+  /** Keep the first `hold` frames unreleased until `releaseHeld()` (default 0). */
+  readonly hold?: number;
+  /** Check that the first 4 data bytes hold the frame's sequence (little-endian u32). */
+  readonly checkPattern?: boolean;
+  /** Write 0xA5 at this data offset of every frame (proves the producer's memory is shared, not copied). */
+  readonly markByte?: number;
+  /** After the first release, try releasing again and reading `data`, and report the errors. */
+  readonly probeErrors?: boolean;
+  /** Frames recorded in detail (default 1000); `received` counts all. */
+  readonly recordLimit?: number;
+}
+
+/** An error the Worker caught, reduced to cloneable fields. */
+export interface CaughtError {
+  readonly name: string;
+  readonly code: string;
+  readonly current: string;
+}
+
+/** What the Worker consumer received (first `recordLimit` frames in detail). */
+export interface WorkerConsumerReport {
+  received: number;
+  sequences: number[];
+  /** Presentation times as decimal strings (bigints are not worth a custom clone). */
+  presentationTimes: string[];
+  dropCounts: number[];
+  bytesUsed: number[];
+  statuses: number[];
+  /** Frames whose first 4 bytes did not hold their sequence (with `checkPattern`). */
+  patternErrors: number;
+  /** Frames marked with `markByte`. */
+  marked: number;
+  releaseTwice: CaughtError | null;
+  useAfterRelease: CaughtError | null;
+}
+
+type Message =
+  | { type: 'ready' }
+  | { type: 'holding'; count: number }
+  | { type: 'released-held' }
+  | { type: 'ended'; held: number }
+  | { type: 'done'; report: WorkerConsumerReport }
+  | { type: 'error'; message: string };
+
+/**
+ * A consumer running in a Worker. `start()` resolves once the Worker has attached the stream (so starting
+ * the queue afterwards loses nothing); `report` resolves when the stream ended and nothing is held.
+ */
+export class WorkerConsumer {
+  /** Resolves with the Worker's report when its stream ended and it holds nothing. */
+  readonly report: Promise<WorkerConsumerReport>;
+  /** Resolves when the Worker's iterator finished (it may still hold frames). */
+  readonly ended: Promise<void>;
+  private holdingCount = 0;
+  private holdWaiters: Array<{ n: number; resolve: () => void }> = [];
+
+  private constructor(
+    private readonly worker: Worker,
+    ready: () => void,
+    fail: (e: Error) => void,
+  ) {
+    let endResolve: () => void = () => undefined;
+    this.ended = new Promise<void>((r) => (endResolve = r));
+    this.report = new Promise<WorkerConsumerReport>((resolve, reject) => {
+      worker.on('message', (m: Message) => {
+        if (m.type === 'ready') ready();
+        else if (m.type === 'holding') {
+          this.holdingCount = m.count;
+          this.holdWaiters = this.holdWaiters.filter((w) => (w.n <= m.count ? (w.resolve(), false) : true));
+        } else if (m.type === 'ended') endResolve();
+        else if (m.type === 'done') resolve(m.report);
+        else if (m.type === 'error') {
+          const e = new Error(`worker consumer failed: ${m.message}`);
+          fail(e);
+          reject(e);
+        }
+      });
+      worker.on('error', (e) => {
+        fail(e);
+        reject(e);
+      });
+    });
+    // A failed report must not become an unhandled rejection when the caller only awaits `start`.
+    this.report.catch(() => undefined);
+  }
+
+  /** Starts a Worker consumer on `handle` (from `KsQueue.shareStream()`); resolves once it is attached. */
+  static start(handle: FrameStreamHandle, options: WorkerConsumerOptions = {}): Promise<WorkerConsumer> {
+    const worker = new Worker(new URL('./frame-consumer-worker.js', import.meta.url), {
+      workerData: { handle, options },
+    });
+    return new Promise<WorkerConsumer>((resolve, reject) => {
+      const c: WorkerConsumer = new WorkerConsumer(worker, () => resolve(c), reject);
+    });
+  }
+
+  /** Frames the Worker holds now (with `hold`). */
+  get holding(): number {
+    return this.holdingCount;
+  }
+
+  /** Resolves once the Worker holds at least `n` frames. */
+  whenHolding(n: number): Promise<void> {
+    if (this.holdingCount >= n) return Promise.resolve();
+    return new Promise<void>((resolve) => this.holdWaiters.push({ n, resolve }));
+  }
+
+  /** Asks the Worker to release the frames it holds (and every later one at once). */
+  releaseHeld(): void {
+    this.worker.postMessage('release-held');
+  }
+
+  /** Stops the Worker (after `report`, or to clean up a failed test). */
+  async terminate(): Promise<void> {
+    await this.worker.terminate();
+  }
+}
