@@ -251,3 +251,15 @@ export type {
   DeviceNegotiationOptions,
   ResponderAnswer,
 } from './uvc/probe-commit.js';
+export {
+  UsbIpClientTransport,
+  UsbIpTransportProvider,
+  listUsbIpDevices,
+  usbIpDeviceInfo,
+  type UsbIpClientOptions,
+  type UsbIpEndpoint,
+} from './usbip/usbip-client-transport.js';
+export { PayloadReassembler, PayloadHeaderBit, FrameFlag } from './uvc/payload-reassembler.js';
+export type { ReassembledFrame, ReassemblerStats, PayloadReassemblerOptions } from './uvc/payload-reassembler.js';
+export { PayloadWriter } from './uvc/payload-writer.js';
+export type { PayloadWriterOptions, FrameStamps, PayloadPlan } from './uvc/payload-writer.js';
