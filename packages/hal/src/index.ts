@@ -259,7 +259,11 @@ export {
   type UsbIpClientOptions,
   type UsbIpEndpoint,
 } from './usbip/usbip-client-transport.js';
-export { PayloadReassembler, PayloadHeaderBit, FrameFlag } from './uvc/payload-reassembler.js';
-export type { ReassembledFrame, ReassemblerStats, PayloadReassemblerOptions } from './uvc/payload-reassembler.js';
+export { PayloadReassembler, PayloadHeaderBit, UvcFrameFlag } from './uvc/payload-reassembler.js';
+export type {
+  ReassembledFrame,
+  ReassemblerStats,
+  PayloadReassemblerOptions,
+} from './uvc/payload-reassembler.js';
 export { PayloadWriter } from './uvc/payload-writer.js';
 export type { PayloadWriterOptions, FrameStamps, PayloadPlan } from './uvc/payload-writer.js';
