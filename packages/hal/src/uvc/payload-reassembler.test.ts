@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { FrameFlag, PayloadReassembler } from './payload-reassembler.js';
+import { UvcFrameFlag, PayloadReassembler } from './payload-reassembler.js';
 import type { ReassembledFrame } from './payload-reassembler.js';
 import { PayloadWriter } from './payload-writer.js';
 
@@ -69,7 +69,7 @@ describe('PayloadReassembler (iso)', () => {
     iso(r, pkt(2, 0x01, 2));
     iso(r, pkt(2, 0x03, 3));
     expect(frames.map((f) => [f.bytes, f.flags])).toEqual([
-      [[1], FrameFlag.missingEof],
+      [[1], UvcFrameFlag.missingEof],
       [[2, 3], 0],
     ]);
     expect(r.stats.fidToggleCompletions).toBe(1);
@@ -104,9 +104,9 @@ describe('PayloadReassembler (iso)', () => {
     iso(r, pkt(2, 0x01, 3));
     iso(r, pkt(2, 0x01, 4), -18);
     iso(r, pkt(2, 0x03, 5));
-    expect(frames.map((f) => [f.bytes, f.flags & FrameFlag.error])).toEqual([
-      [[1, 2], FrameFlag.error],
-      [[3, 5], FrameFlag.error],
+    expect(frames.map((f) => [f.bytes, f.flags & UvcFrameFlag.error])).toEqual([
+      [[1, 2], UvcFrameFlag.error],
+      [[3, 5], UvcFrameFlag.error],
     ]);
     expect(r.stats.isoPacketErrors).toBe(1);
   });
@@ -121,14 +121,16 @@ describe('PayloadReassembler (iso)', () => {
     expect(f.pts).toBe(0x12345678);
     expect(f.scrStc).toBe(0x80000001);
     expect(f.scrSof).toBe(0x7ff);
-    expect(f.flags & (FrameFlag.hasPts | FrameFlag.hasScr)).toBe(FrameFlag.hasPts | FrameFlag.hasScr);
+    expect(f.flags & (UvcFrameFlag.hasPts | UvcFrameFlag.hasScr)).toBe(
+      UvcFrameFlag.hasPts | UvcFrameFlag.hasScr,
+    );
     expect(f.meta).toEqual([0xa, 0xb, 0xc]);
   });
 
   it('ignores PTS/SCR bits when the header is too short for them', () => {
     const { r, frames } = collector({ transfer: 'isochronous' });
     iso(r, pkt(2, 0x0e, 5));
-    expect(frames[0]!.flags & FrameFlag.hasPts).toBe(0);
+    expect(frames[0]!.flags & UvcFrameFlag.hasPts).toBe(0);
     expect(frames[0]!.bytes).toEqual([5]);
   });
 
@@ -139,8 +141,8 @@ describe('PayloadReassembler (iso)', () => {
     iso(r, pkt(2, 0x03, 6));
     iso(r, pkt(2, 0x02, 7, 8, 9));
     expect(frames.map((f) => [f.bytes, f.flags])).toEqual([
-      [[1, 2, 3, 4], FrameFlag.truncated],
-      [[6], FrameFlag.short],
+      [[1, 2, 3, 4], UvcFrameFlag.truncated],
+      [[6], UvcFrameFlag.short],
       [[7, 8, 9], 0],
     ]);
     expect(r.stats.truncatedFrames).toBe(1);
@@ -180,7 +182,7 @@ describe('PayloadReassembler (iso)', () => {
     const { r, frames } = collector({ transfer: 'isochronous' });
     iso(r, pkt(2, 0x00, 1));
     r.flush();
-    expect(frames.map((f) => [f.bytes, f.flags])).toEqual([[[1], FrameFlag.missingEof]]);
+    expect(frames.map((f) => [f.bytes, f.flags])).toEqual([[[1], UvcFrameFlag.missingEof]]);
     expect(r.inFrame).toBe(false);
   });
 
@@ -337,7 +339,7 @@ describe('writer → reassembler round trip (property)', () => {
           });
           const want = nonEmpty.length ? nonEmpty : [new Uint8Array([1])];
           expect(got.map((g) => g.bytes)).toEqual(want.map((f) => Array.from(f)));
-          for (const g of got) expect(g.flags & ~(FrameFlag.hasPts | FrameFlag.hasScr)).toBe(0);
+          for (const g of got) expect(g.flags & ~(UvcFrameFlag.hasPts | UvcFrameFlag.hasScr)).toBe(0);
           if (pts) expect(got.map((g) => g.pts)).toEqual(want.map((_, n) => n * 1000));
           const fids = got.map((g) => g.fid);
           for (let i = 1; i < fids.length; i++) expect(fids[i]).not.toBe(fids[i - 1]);
@@ -372,7 +374,11 @@ describe('writer → reassembler round trip (property)', () => {
             expectedFrameSize: size,
           });
           const bad =
-            FrameFlag.error | FrameFlag.short | FrameFlag.long | FrameFlag.missingEof | FrameFlag.truncated;
+            UvcFrameFlag.error |
+            UvcFrameFlag.short |
+            UvcFrameFlag.long |
+            UvcFrameFlag.missingEof |
+            UvcFrameFlag.truncated;
           let j = 0;
           for (const g of got) {
             expect(g.bytes.length).toBeLessThanOrEqual(8192);

@@ -13,7 +13,7 @@ export const PayloadHeaderBit = {
 } as const;
 
 /** Flags of a reassembled frame (bit set). */
-export const FrameFlag = {
+export const UvcFrameFlag = {
   /** The device set ERR in a payload header, or an iso packet of the frame was lost. */
   error: 0x01,
   /** More bytes arrived than the destination (or maxFrameSize) holds: the frame was cut and completed early. */
@@ -39,7 +39,7 @@ export const FrameFlag = {
 export interface ReassembledFrame {
   /** Bytes written into `destination` (never more than its length). */
   bytesUsed: number;
-  /** {@link FrameFlag} bits. */
+  /** {@link UvcFrameFlag} bits. */
   flags: number;
   /** FID bit of the frame's payloads. */
   fid: number;
@@ -227,7 +227,7 @@ export class PayloadReassembler {
   pushIsoPacket(data: Uint8Array, offset: number, length: number, status = 0): void {
     if (status !== 0) {
       this.stats.isoPacketErrors++;
-      if (this.active) this.frame.flags |= FrameFlag.error;
+      if (this.active) this.frame.flags |= UvcFrameFlag.error;
       else this.dropped++;
       return;
     }
@@ -262,7 +262,7 @@ export class PayloadReassembler {
    * disconnect, so its destination returns to the caller. Resets FID synchronisation.
    */
   flush(): void {
-    if (this.active) this.complete(FrameFlag.missingEof);
+    if (this.active) this.complete(UvcFrameFlag.missingEof);
     this.lastFid = -1;
     this.bulkState = IDLE;
     this.bulkSize = 0;
@@ -291,7 +291,7 @@ export class PayloadReassembler {
     } else if (fid !== this.lastFid) {
       if (this.frame.bytesUsed > 0) {
         this.stats.fidToggleCompletions++;
-        this.complete(FrameFlag.missingEof);
+        this.complete(UvcFrameFlag.missingEof);
         this.begin(fid);
       } else {
         // Header-only payloads before any data: the frame simply adopts the new FID.
@@ -302,21 +302,21 @@ export class PayloadReassembler {
     this.lastFid = fid;
     const f = this.frame;
     f.payloads++;
-    if (info & PayloadHeaderBit.err) f.flags |= FrameFlag.error;
-    if (info & PayloadHeaderBit.still) f.flags |= FrameFlag.still;
+    if (info & PayloadHeaderBit.err) f.flags |= UvcFrameFlag.error;
+    if (info & PayloadHeaderBit.still) f.flags |= UvcFrameFlag.still;
     let p = off + 2;
     // PTS/SCR are read only when the header is long enough for them (as uvcvideo's clock decode).
     if (info & PayloadHeaderBit.pts && p + 4 <= off + h) {
       f.pts =
         ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>> 0;
-      f.flags |= FrameFlag.hasPts;
+      f.flags |= UvcFrameFlag.hasPts;
       p += 4;
     }
     if (info & PayloadHeaderBit.scr && p + 6 <= off + h) {
       f.scrStc =
         ((b[p] ?? 0) | ((b[p + 1] ?? 0) << 8) | ((b[p + 2] ?? 0) << 16) | ((b[p + 3] ?? 0) << 24)) >>> 0;
       f.scrSof = ((b[p + 4] ?? 0) | ((b[p + 5] ?? 0) << 8)) & 0x7ff;
-      f.flags |= FrameFlag.hasScr;
+      f.flags |= UvcFrameFlag.hasScr;
       p += 6;
     }
     const meta = off + h - p;
@@ -345,7 +345,7 @@ export class PayloadReassembler {
     }
     if (room > 0) this.dest.set(b.subarray(start, start + room), f.bytesUsed);
     f.bytesUsed += Math.max(room, 0);
-    this.complete(FrameFlag.truncated);
+    this.complete(UvcFrameFlag.truncated);
   }
 
   private endPayload(info: number): void {
@@ -383,17 +383,17 @@ export class PayloadReassembler {
       return;
     }
     const expected = this.o.expectedFrameSize;
-    if (expected !== undefined && !(f.flags & FrameFlag.truncated)) {
-      if (f.bytesUsed < expected) f.flags |= FrameFlag.short;
-      else if (f.bytesUsed > expected) f.flags |= FrameFlag.long;
+    if (expected !== undefined && !(f.flags & UvcFrameFlag.truncated)) {
+      if (f.bytesUsed < expected) f.flags |= UvcFrameFlag.short;
+      else if (f.bytesUsed > expected) f.flags |= UvcFrameFlag.long;
     }
     f.droppedPayloads = this.dropped;
     f.skippedFrames = this.skipped;
     this.dropped = 0;
     this.skipped = 0;
     this.stats.frames++;
-    if (f.flags & FrameFlag.error) this.stats.errorFrames++;
-    if (f.flags & FrameFlag.truncated) this.stats.truncatedFrames++;
+    if (f.flags & UvcFrameFlag.error) this.stats.errorFrames++;
+    if (f.flags & UvcFrameFlag.truncated) this.stats.truncatedFrames++;
     this.dest = undefined;
     this.o.onFrame(f);
   }
