@@ -88,6 +88,7 @@ export class PcieCaptureEngine implements CaptureEngine {
   private timer: ScheduledCallback | undefined;
   private firstIndex = 0;
   private lastFrame = -1;
+  private lastWasDropped = false;
   private sawFirstFrame = false;
   private irqActive = false;
   private irqLoopDone: Promise<void> = Promise.resolve();
@@ -238,6 +239,7 @@ export class PcieCaptureEngine implements CaptureEngine {
     this.startTime = options.startTime ?? this.o.timeSource.now();
     this.nextDue = 0;
     this.lastFrame = -1;
+    this.lastWasDropped = false;
     this.sawFirstFrame = false;
     this.currentState = 'running';
     this.irqActive = true;
@@ -257,12 +259,15 @@ export class PcieCaptureEngine implements CaptureEngine {
     await this.stopInterruptLoop();
     this.serviceInterrupt();
     if (this.currentState !== 'running') return; // the link went down meanwhile
-    this.cancelOutstanding(FrameStatus.Cancelled);
+    // Back to configured first, and the ring reset before listeners hear of the cancellations,
+    // so a listener that programs again (allowed in configured) posts into the fresh ring.
+    this.currentState = 'configured';
+    const cancelled = this.cancelOutstanding(FrameStatus.Cancelled, false);
     this.accumulateTotals();
     r.write(PcieRegister.Control, ControlBit.Reset | ControlBit.InterruptEnable);
     this.posted = 0;
     this.reaped = 0;
-    this.currentState = 'configured';
+    if (cancelled > 0) this.events.emit('completion', this.completions.count);
   }
 
   invalidateSlot(slot: number): void {
@@ -409,12 +414,17 @@ export class PcieCaptureEngine implements CaptureEngine {
   private fillFrame(rec: typeof this.record, kLow: number): void {
     const k = this.lastFrame + 1 + ((kLow - (this.lastFrame + 1)) >>> 0);
     const index = this.firstIndex + k;
-    const drops = k - this.lastFrame - 1;
+    // Same accounting as the synthetic camera: starved frame times since the previous
+    // completion, plus that completion itself if it was a Dropped one.
+    const drops = k - this.lastFrame - 1 + (this.lastWasDropped ? 1 : 0);
     this.lastFrame = k;
+    this.lastWasDropped = rec.status === FrameStatus.Dropped;
     rec.dropsBefore = drops;
     rec.frameIndex = BigInt(index);
     rec.sequence = index % TWO_POW_32;
-    rec.presentationTime = this.startTime + BigInt(k) * this.interval;
+    // As the camera does: the time is start + index × interval, so a near-wrap plan also puts
+    // timestamps where a 32-bit frame counter would wrap.
+    rec.presentationTime = this.startTime + rec.frameIndex * this.interval;
     rec.duration = this.interval;
     let flags = FrameFlag.TimeValid;
     if (rec.status === FrameStatus.Ok || rec.status === FrameStatus.Corrupt) flags |= FrameFlag.KeyFrame;
@@ -448,7 +458,7 @@ export class PcieCaptureEngine implements CaptureEngine {
   }
 
   /** Returns every mapping the device has not completed, with `status`, in programming order. */
-  private cancelOutstanding(status: FrameStatus): void {
+  private cancelOutstanding(status: FrameStatus, notify = true): number {
     const rec = this.record;
     let published = 0;
     while (this.reaped !== this.posted) {
@@ -463,7 +473,8 @@ export class PcieCaptureEngine implements CaptureEngine {
       this.reaped = (this.reaped + 1) >>> 0;
       published++;
     }
-    if (published > 0) this.events.emit('completion', this.completions.count);
+    if (notify && published > 0) this.events.emit('completion', this.completions.count);
+    return published;
   }
 
   private linkDown(reason: HalError): void {
@@ -472,11 +483,13 @@ export class PcieCaptureEngine implements CaptureEngine {
     this.timer = undefined;
     this.irqActive = false;
     Atomics.notify(this.regs.words, PcieRegister.InterruptCount >>> 2);
-    this.reap();
-    this.cancelOutstanding(FrameStatus.Disconnected);
-    this.accumulateTotals();
+    // Disconnected first: listeners woken by the completions below must not program again.
+    const wasRunning = this.currentState === 'running';
     this.disconnectReason = reason;
     this.currentState = 'disconnected';
+    this.reap();
+    this.cancelOutstanding(FrameStatus.Disconnected);
+    if (wasRunning) this.accumulateTotals();
     this.o.logger.warn({ err: reason }, 'capture card disconnected');
     this.o.onDisconnect(reason);
   }
