@@ -1,0 +1,275 @@
+// The DMA-style capture pin (avshws CCapturePin): clone the leading edge per frame, program HAL mappings, complete clones in order from engine completions.
+import {
+  FrameFlag,
+  FrameStatus as HalFrameStatus,
+  emptyCompletionRecord,
+  type CaptureEngine,
+  type CompletionRecord,
+  type DmaMapping,
+} from '@ksemu/hal';
+import {
+  FrameFlags,
+  FrameStatus,
+  KsError,
+  type Clock,
+  type DataFormat,
+  type KsPin,
+  type KsState,
+  type Logger,
+  type PinDispatch,
+} from '@ksemu/ks-core';
+import { toKsError } from './hal-failure.js';
+import type { HalSession } from './hal-session.js';
+import { fourccOfSubtype, halFormatOf } from './video-data-ranges.js';
+
+/** Options of {@link dmaCapturePin}. */
+export interface DmaCapturePinOptions {
+  /** The shared HAL device; the pin holds a reference from STOP→ACQUIRE to →STOP. */
+  readonly session: HalSession;
+  /** The KS device clock (the HAL device's time source). */
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+/** Counters of one capture pin instance since its creation (for tools and tests). */
+export interface DmaCaptureStats {
+  /** Mappings given to the engine. */
+  programmed: number;
+  /** Clones completed with data (Ok or Corrupt). */
+  completed: number;
+  /** Frames the engine reported dropped (their clone went back to the queue). */
+  dropped: number;
+  /** Clones the engine handed back unused (stop). */
+  cancelled: number;
+  /** Completions that were overwritten before they were read (never expected). */
+  lost: number;
+}
+
+/** Per-instance state of a capture pin (the pin context). */
+export class DmaCaptureContext {
+  readonly stats: DmaCaptureStats = { programmed: 0, completed: 0, dropped: 0, cancelled: 0, lost: 0 };
+  /** @internal */ engine: CaptureEngine | undefined;
+  /** @internal */ unsubscribe: (() => void) | undefined;
+  /** @internal */ acquired = false;
+  /** @internal */ readIndex = 0;
+  /** @internal */ readonly record: CompletionRecord = emptyCompletionRecord();
+  /** @internal */ readonly mapping = { slot: 0, offset: 0, length: 0, cookie: 0 };
+  /** @internal */ readonly mappings: DmaMapping[] = [this.mapping];
+  /** @internal */ frameBytes = 0;
+  /** @internal */ capacity = 0;
+  /** @internal */ halStart = 0n;
+  /** @internal */ period = 1n;
+  /** @internal */ onCompletion: ((count: number) => void) | undefined;
+  constructor(readonly pin: KsPin) {}
+}
+
+const DONE_WITH_DATA = new Set<number>([HalFrameStatus.Ok, HalFrameStatus.Corrupt]);
+
+/**
+ * The dispatch of a video capture pin over any HAL `CaptureEngine` (synthetic camera, PCIe card,
+ * tuner card, UVC). The same path for every device, as in avshws:
+ *
+ * - STOP→ACQUIRE: takes the HAL device (shared session), registers the pin's frame pool with the
+ *   engine and configures the negotiated format. ACQUIRE→STOP gives the device back.
+ * - PAUSE→RUN: starts the engine with frame 0 at the queue's start time, so hardware frame n is
+ *   due at `start + n × period`, exactly the presentation time ks-core stamps on it.
+ * - `process`: while the engine has room, clones the leading edge (one clone per frame) and
+ *   programs one mapping covering the whole frame (cookie = slot).
+ * - Completions (engine callback): read from the completion ring in order; each completes its
+ *   clone with bytes, status (Corrupt → DataError, Truncated, Disconnected), key-frame flag and the
+ *   hardware frame index k, from which ks-core stamps presentation time, picture number and drop
+ *   count (a gap in k is counted as dropped frames). Dropped or cancelled mappings return their
+ *   frame to the queue. Then it asks for processing again to keep the engine fed.
+ * - RUN→PAUSE stops the engine (outstanding mappings come back cancelled); hot-unplug completes
+ *   outstanding frames with Disconnected (the engine does, and ks-core's removal does the rest).
+ */
+export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknown, DmaCaptureContext> {
+  const { session, clock } = options;
+  const log = options.logger;
+
+  const drain = (ctx: DmaCaptureContext): void => {
+    const engine = ctx.engine;
+    if (engine === undefined) return;
+    const ring = engine.completions;
+    const rec = ctx.record;
+    const count = ring.count;
+    while (ctx.readIndex !== count) {
+      const ok = ring.read(ctx.readIndex, rec);
+      ctx.readIndex = (ctx.readIndex + 1) >>> 0;
+      if (!ok) {
+        ctx.stats.lost++;
+        continue;
+      }
+      complete(ctx, rec);
+    }
+  };
+
+  const complete = (ctx: DmaCaptureContext, rec: CompletionRecord): void => {
+    const state = ctx.pin.state;
+    if (state !== 'run' && state !== 'pause' && state !== 'acquire') return;
+    const clone = ctx.pin.queue.cloneOf(rec.slot);
+    if (clone === null) return; // cancelled by ks-core meanwhile (stop, removal)
+    switch (rec.status) {
+      case HalFrameStatus.Ok:
+      case HalFrameStatus.Corrupt:
+      case HalFrameStatus.Truncated: {
+        const k = frameNumber(ctx, rec);
+        const status =
+          rec.status === HalFrameStatus.Ok
+            ? FrameStatus.Success
+            : rec.status === HalFrameStatus.Corrupt
+              ? FrameStatus.DataError
+              : FrameStatus.Truncated;
+        const flags = (rec.flags & FrameFlag.KeyFrame) !== 0 ? FrameFlags.SplicePoint : 0;
+        const bytes = DONE_WITH_DATA.has(rec.status) ? rec.bytesUsed : 0;
+        if (DONE_WITH_DATA.has(rec.status)) ctx.stats.completed++;
+        clone.complete(bytes, status, flags, k);
+        return;
+      }
+      case HalFrameStatus.Disconnected:
+        clone.complete(0, FrameStatus.Disconnected, 0, -1);
+        return;
+      case HalFrameStatus.Dropped:
+        ctx.stats.dropped++;
+        clone.cancel();
+        return;
+      default:
+        ctx.stats.cancelled++;
+        clone.cancel();
+    }
+  };
+
+  /** Frame number k counted from the run's start (hal numbers may start near 2^32 under a fault plan). */
+  const frameNumber = (ctx: DmaCaptureContext, rec: CompletionRecord): number => {
+    if (rec.duration <= 0n || rec.presentationTime < ctx.halStart) return -1;
+    return Number((rec.presentationTime - ctx.halStart) / ctx.period);
+  };
+
+  const release = async (ctx: DmaCaptureContext): Promise<void> => {
+    ctx.unsubscribe?.();
+    ctx.unsubscribe = undefined;
+    ctx.engine = undefined;
+    if (ctx.acquired) {
+      ctx.acquired = false;
+      await session.release();
+    }
+  };
+
+  const acquire = async (pin: KsPin, ctx: DmaCaptureContext): Promise<void> => {
+    const format = pin.format;
+    if (format === undefined || format.kind !== 'video') {
+      throw new KsError('InvalidDeviceRequest', `${pin.label}: acquire needs a video format`);
+    }
+    const opened = await session.acquire();
+    ctx.acquired = true;
+    try {
+      const engine = opened.captureEngine();
+      const pool = pin.pool;
+      const layout = pool.layout;
+      engine.registerPool(
+        {
+          slotCount: layout.slotCount,
+          dataOffset: layout.dataOffset,
+          slotStride: layout.slotStride,
+          dataLength: layout.dataBytes,
+        },
+        pool.buffer,
+      );
+      engine.configure(halFormatOf(format));
+      ctx.engine = engine;
+      ctx.frameBytes = layout.dataBytes;
+      ctx.capacity = Math.min(engine.completions.capacity, layout.slotCount);
+      ctx.readIndex = engine.completions.count;
+      ctx.onCompletion ??= (): void => {
+        drain(ctx);
+        ctx.pin.attemptProcessing();
+      };
+      ctx.unsubscribe = engine.onCompletion(ctx.onCompletion);
+    } catch (err) {
+      await release(ctx);
+      throw toKsError(err, `${pin.label}: cannot set up capture`);
+    }
+  };
+
+  const stopEngine = async (ctx: DmaCaptureContext): Promise<void> => {
+    const engine = ctx.engine;
+    if (engine === undefined) return;
+    if (engine.state === 'running') {
+      try {
+        await engine.stop();
+      } catch (err) {
+        throw toKsError(err, `${ctx.pin.label}: stopping capture failed`);
+      }
+    }
+    drain(ctx);
+  };
+
+  return {
+    create(pin: KsPin): DmaCaptureContext {
+      return new DmaCaptureContext(pin);
+    },
+
+    setFormat(pin: KsPin, format: DataFormat): void {
+      if (format.kind !== 'video' || fourccOfSubtype(format.subtype) === undefined) {
+        throw new KsError('NoMatch', `${pin.label}: the device cannot produce this format`);
+      }
+    },
+
+    async setState(pin: KsPin, to: KsState, from: KsState, ctx: DmaCaptureContext): Promise<void> {
+      if (from === 'stop' && to === 'acquire') {
+        await acquire(pin, ctx);
+      } else if (from === 'pause' && to === 'run') {
+        const engine = ctx.engine;
+        if (engine === undefined) throw new KsError('InvalidDeviceState', `${pin.label}: no capture engine`);
+        const timing = pin.queue.currentTiming;
+        // Same clock: hardware frame n is due exactly when ks-core says it is presented.
+        ctx.halStart = pin.masterClock === clock ? timing.start : clock.now();
+        ctx.period = timing.period;
+        ctx.readIndex = engine.completions.count;
+        try {
+          await engine.start({ startTime: ctx.halStart });
+        } catch (err) {
+          throw toKsError(err, `${pin.label}: the device did not start`);
+        }
+        log.debug({ pin: pin.label, start: ctx.halStart }, 'capture started');
+      } else if (from === 'run' && to === 'pause') {
+        await stopEngine(ctx);
+      } else if (from === 'pause' && to === 'acquire') {
+        await stopEngine(ctx);
+      } else if (from === 'acquire' && to === 'stop') {
+        await release(ctx);
+      }
+    },
+
+    process(pin: KsPin, ctx: DmaCaptureContext): void {
+      const engine = ctx.engine;
+      if (engine === undefined || engine.state !== 'running') return;
+      const queue = pin.queue;
+      const m = ctx.mapping;
+      while (engine.outstanding < ctx.capacity) {
+        const clone = queue.takeFrame();
+        if (clone === null) return;
+        m.slot = clone.slot;
+        m.offset = 0;
+        m.length = ctx.frameBytes;
+        m.cookie = clone.slot;
+        try {
+          engine.program(ctx.mappings);
+        } catch (err) {
+          // Disconnected or stopping under us: give the frame back; the state change follows.
+          clone.cancel();
+          log.debug({ err }, 'program refused');
+          return;
+        }
+        ctx.stats.programmed++;
+      }
+    },
+
+    async close(_pin: KsPin, ctx: DmaCaptureContext): Promise<void> {
+      if (ctx.engine !== undefined && ctx.engine.state === 'running') {
+        await ctx.engine.stop().catch(() => undefined);
+      }
+      await release(ctx);
+    },
+  };
+}
