@@ -267,3 +267,15 @@ export type {
 } from './uvc/payload-reassembler.js';
 export { PayloadWriter } from './uvc/payload-writer.js';
 export type { PayloadWriterOptions, FrameStamps, PayloadPlan } from './uvc/payload-writer.js';
+export {
+  buildUvcDescriptors,
+  buildStringDescriptors,
+  encodeIsoMaxPacketSize,
+} from './uvc/descriptor-builder.js';
+export type {
+  UvcCameraDescription,
+  UvcFormatDescription,
+  UvcFrameDescription,
+  UvcDescriptorLayout,
+  BuiltUvcDescriptors,
+} from './uvc/descriptor-builder.js';
