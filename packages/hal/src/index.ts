@@ -279,3 +279,26 @@ export type {
   UvcDescriptorLayout,
   BuiltUvcDescriptors,
 } from './uvc/descriptor-builder.js';
+// --- synthetic camera and pattern renderers (synthetic-camera helper) ---
+export {
+  SyntheticCamera,
+  createSyntheticCamera,
+  CAMERA_SIZES,
+  CAMERA_RATES,
+  CAMERA_STILL_SIZES,
+  CAMERA_CONTROLS,
+  type SyntheticCameraOptions,
+} from './synthetic-camera.js';
+export { BUILT_IN_SYNTHETIC_KINDS } from './synthetic-kinds.js';
+export { ScheduledCaptureEngine, type ScheduledCaptureEngineOptions } from './scheduled-capture-engine.js';
+export { DeviceControls } from './device-controls.js';
+export { PATTERN_KINDS, isPatternKind, type PatternKind, type PatternOptions } from './pattern.js';
+export {
+  PatternRenderer,
+  renderReference,
+  validatePatternOptions,
+  type FrameRenderer,
+} from './pattern-renderer.js';
+export { MjpegRenderer, createFrameRenderer } from './mjpeg-renderer.js';
+export { JpegEncoder, type PlanarImage } from './jpeg-encoder.js';
+export { NEUTRAL_ADJUSTMENTS, type PictureAdjustments } from './colour-palette.js';

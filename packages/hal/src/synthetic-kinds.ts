@@ -1,0 +1,8 @@
+// The synthetic device kinds an Enumerator knows out of the box (kind name → factory).
+import type { SyntheticDeviceFactory } from './enumerator.js';
+import { createSyntheticCamera } from './synthetic-camera.js';
+
+/** Built-in synthetic kinds; device modules add their line here ('pcie', 'tuner'). */
+export const BUILT_IN_SYNTHETIC_KINDS: Readonly<Record<string, SyntheticDeviceFactory>> = Object.freeze({
+  camera: createSyntheticCamera,
+});

@@ -1,0 +1,30 @@
+// Worker used by tests: renders frames with the hal renderers inside a worker thread and returns their sha256.
+import { createHash } from 'node:crypto';
+import { parentPort, workerData } from 'node:worker_threads';
+import { createFrameRenderer } from '../mjpeg-renderer.js';
+import type { PatternOptions } from '../pattern.js';
+import type { VideoFormat } from '../pixel-format.js';
+
+/** One job: render `frames` of each case, full render into shared memory. */
+export interface PatternHashJob {
+  readonly cases: ReadonlyArray<{
+    readonly options: PatternOptions;
+    readonly format: VideoFormat;
+    readonly frames: readonly number[];
+  }>;
+}
+
+function run(job: PatternHashJob): string[] {
+  const out: string[] = [];
+  for (const c of job.cases) {
+    const renderer = createFrameRenderer(c.options, c.format);
+    const memory = new Uint8Array(new SharedArrayBuffer((renderer.layout.imageSize + 3) & ~3));
+    for (const n of c.frames) {
+      const bytes = renderer.render(memory, 0, memory.length, n, -1);
+      out.push(createHash('sha256').update(memory.subarray(0, bytes)).digest('hex'));
+    }
+  }
+  return out;
+}
+
+if (parentPort !== null) parentPort.postMessage(run(workerData as PatternHashJob));
