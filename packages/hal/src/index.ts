@@ -221,6 +221,7 @@ export type {
   UvcControlInfo,
   UvcControlValue,
   UvcRequestErrorName,
+  ResponderAnswer,
 } from './uvc/controls.js';
 export {
   probeCommitSize,
@@ -249,7 +250,6 @@ export type {
   AltSettingBandwidth,
   AltSelection,
   DeviceNegotiationOptions,
-  ResponderAnswer,
 } from './uvc/probe-commit.js';
 export {
   UsbIpClientTransport,
@@ -302,3 +302,7 @@ export {
 export { MjpegRenderer, createFrameRenderer } from './mjpeg-renderer.js';
 export { JpegEncoder, type PlanarImage } from './jpeg-encoder.js';
 export { NEUTRAL_ADJUSTMENTS, type PictureAdjustments } from './colour-palette.js';
+export { ControlResponder, numericDeviceControl } from './uvc/control-responder.js';
+export type { DeviceControl, NumericControlOptions } from './uvc/control-responder.js';
+export { decodeStatusPacket, encodeControlStatus, encodeButtonStatus } from './uvc/status-packet.js';
+export type { UvcStatusPacket } from './uvc/status-packet.js';

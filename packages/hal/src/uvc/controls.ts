@@ -271,6 +271,11 @@ export function decodeSetupPacket(b: Uint8Array): UvcControlRequest {
   };
 }
 
+/** A device-side answer to a class request: data for GET, nothing for SET, or a STALL with the request error to report. */
+export type ResponderAnswer =
+  | { readonly status: 'ok'; readonly data?: Uint8Array }
+  | { readonly status: 'stall'; readonly error: UvcRequestErrorName };
+
 /** GET_INFO capability bits. */
 export interface UvcControlInfo {
   readonly get: boolean;

@@ -2,7 +2,7 @@
 
 import type { UvcControlRequest } from './controls.js';
 import { UvcRequestCode, VsSelector, buildGetRequest, buildSetCurRequest } from './controls.js';
-import type { UvcRequestErrorName } from './controls.js';
+import type { ResponderAnswer } from './controls.js';
 import type { UvcFormatType, UvcFrameIntervals } from './descriptor-types.js';
 
 /** The video probe and commit control (UVC 1.5 table 4-75). Missing fields of short blocks read as 0. */
@@ -444,11 +444,6 @@ export function negotiateProbe(requested: ProbeCommit, o: DeviceNegotiationOptio
     ...(size >= 48 ? { bitDepthLuma: requested.bitDepthLuma || 8 } : {}),
   });
 }
-
-/** Answer of the device-side responder: data for GET, nothing for SET, or a STALL with the request error to report. */
-export type ResponderAnswer =
-  | { readonly status: 'ok'; readonly data?: Uint8Array }
-  | { readonly status: 'stall'; readonly error: UvcRequestErrorName };
 
 /**
  * Device-side probe/commit state machine for one VS interface: answers SET_CUR/GET_CUR/MIN/MAX/DEF/
