@@ -13,7 +13,21 @@ interface QueuedPayload {
   /** Index and offset in `parts` of the next byte. */
   part: number;
   partOffset: number;
+  /** URB replies carrying bytes of this payload that are not yet in the OS. */
+  inFlight: number;
+  /** All bytes were handed to URBs, or the payload was dropped. */
+  settled: boolean;
+  error: Error | undefined;
   readonly done: PayloadDone | undefined;
+}
+
+/** Runs `done` once nothing references the payload's bytes any more (all sent, or dropped and drained). */
+function maybeDone(p: QueuedPayload): void {
+  if (p.settled && p.inFlight === 0 && p.done) {
+    const d = p.done;
+    (p as { done: PayloadDone | undefined }).done = undefined;
+    d(p.error);
+  }
 }
 
 export interface BulkInPipeOptions {
@@ -67,14 +81,31 @@ export class BulkInPipe {
   enqueue(parts: readonly Uint8Array[], done?: PayloadDone): void {
     let length = 0;
     for (const p of parts) length += p.length;
-    this.#payloads.push({ parts, length, sent: 0, part: 0, partOffset: 0, done });
+    this.#payloads.push({
+      parts,
+      length,
+      sent: 0,
+      part: 0,
+      partOffset: 0,
+      inFlight: 0,
+      settled: false,
+      error: undefined,
+      done,
+    });
     this.#pump();
   }
 
-  /** Drops every queued payload (their `done` gets an error); waiting URBs stay (the host still owns them). */
+  /**
+   * Drops every queued payload; waiting URBs stay (the host still owns them). Each dropped payload's
+   * `done` gets an error, once the replies already carrying some of its bytes have left.
+   */
   flush(reason = 'stream stopped'): void {
     this.#zlpDue = false;
-    for (const p of this.#payloads.splice(0)) p.done?.(new Error(reason));
+    for (const p of this.#payloads.splice(0)) {
+      p.settled = true;
+      p.error = new Error(reason);
+      maybeDone(p);
+    }
   }
 
   #pump(): void {
@@ -102,12 +133,24 @@ export class BulkInPipe {
         }
       }
       p.sent += n;
-      const finished = p.sent === p.length;
-      if (finished) {
+      if (p.sent === p.length) {
         this.#payloads.shift();
+        p.settled = true;
         if (n === urb.transferBufferLength && p.length < this.#maxPayload && n > 0) this.#zlpDue = true;
       }
-      urb.complete(finished && p.done ? { data: pieces, onSent: p.done } : { data: pieces });
+      if (!p.done) {
+        urb.complete({ data: pieces });
+        continue;
+      }
+      p.inFlight++;
+      urb.complete({
+        data: pieces,
+        onSent: (e) => {
+          p.inFlight--;
+          p.error ??= e;
+          maybeDone(p);
+        },
+      });
     }
   }
 }

@@ -9,3 +9,25 @@ export type {
   SetupPacket,
   EndpointType,
 } from './usbip-device.js';
+export { BulkInPipe, type BulkInPipeOptions, type PayloadDone } from './bulk-in-pipe.js';
+export {
+  IsoInPipe,
+  realScheduler,
+  type IsoInPipeOptions,
+  type IsoPacketContent,
+  type PipeScheduler,
+} from './iso-in-pipe.js';
+export { UvcFunction, type UvcFunctionOptions, type UvcFunctionStats } from './uvc-function.js';
+export type {
+  UvcFrameSource,
+  UvcFrameFormat,
+  UvcSourceFrame,
+  UvcFrameSink,
+  UvcControlBinding,
+} from './uvc-frame-source.js';
+export {
+  buildUvcDescriptors,
+  type UvcDescriptorOptions,
+  type UvcDescriptors,
+  type IsoAlternate,
+} from './uvc-descriptors.js';

@@ -10,3 +10,9 @@ export {
   type PatternDeviceOptions,
 } from './pattern-device.js';
 export { RawUsbIpClient } from './raw-usbip-client.js';
+export {
+  PatternFrameSource,
+  framePatternByte,
+  fillFramePattern,
+  yuy2Format,
+} from './pattern-frame-source.js';

@@ -1,0 +1,118 @@
+// A deterministic UvcFrameSource for tests: frames are emitted on demand and their bytes are a function of the frame index.
+
+import type { UvcControlBinding, UvcFrameFormat, UvcFrameSink, UvcFrameSource } from '../uvc-frame-source.js';
+
+/** Byte `i` of frame `n` (with the frame index in the first 4 bytes, little endian). */
+export function framePatternByte(n: number, i: number): number {
+  if (i < 4) return (n >>> (8 * i)) & 0xff;
+  return (n * 31 + i * 7 + (i >>> 9)) & 0xff;
+}
+
+/** Fills `out` with frame `n`'s content. */
+export function fillFramePattern(n: number, out: Uint8Array): void {
+  for (let i = 0; i < out.length; i++) out[i] = framePatternByte(n, i);
+}
+
+/** A YUY2 format of the given size at 30 and 15 fps. */
+export function yuy2Format(width: number, height: number): UvcFrameFormat {
+  return {
+    type: 'uncompressed',
+    fourcc: 'YUY2',
+    bitsPerPixel: 16,
+    width,
+    height,
+    intervals: [333333, 666666],
+    maxFrameSize: width * height * 2,
+  };
+}
+
+/**
+ * Emits frames only when a test calls `emit()`, from a small fixed set of reusable buffers (like a
+ * pool), and counts what the export borrowed and gave back. With `autoEmit`, it emits the next frame
+ * as soon as the previous one was released (a source that is never the bottleneck).
+ */
+export class PatternFrameSource implements UvcFrameSource {
+  readonly formats: readonly UvcFrameFormat[];
+  readonly controls: readonly UvcControlBinding[];
+  /** Values set through the brightness binding, in order. */
+  readonly brightnessSets: number[] = [];
+  brightness = 128;
+  started: { format: UvcFrameFormat; interval: number } | undefined;
+  starts = 0;
+  stops = 0;
+  /** Frames lent and not yet released. */
+  outstanding = 0;
+  released = 0;
+  autoEmit = false;
+  /** Stop auto-emitting after this many frames. */
+  limit = Infinity;
+  #sink: UvcFrameSink | undefined;
+  #next = 0;
+  #buffers: Uint8Array[] = [];
+  #free: number[] = [];
+
+  constructor(formats: readonly UvcFrameFormat[]) {
+    this.formats = formats;
+    this.controls = [
+      {
+        unit: 'processing',
+        name: 'brightness',
+        min: -64,
+        max: 64,
+        res: 1,
+        def: 0,
+        get: () => this.brightness,
+        set: (v) => {
+          this.brightness = v;
+          this.brightnessSets.push(v);
+        },
+      },
+    ];
+  }
+
+  start(format: UvcFrameFormat, interval: number, sink: UvcFrameSink): void {
+    if (this.started) throw new Error(`start() requires state 'stopped', current state is 'started'`);
+    this.started = { format, interval };
+    this.starts++;
+    this.#sink = sink;
+    this.#next = 0;
+    this.#buffers = [0, 1, 2].map(() => new Uint8Array(format.maxFrameSize));
+    this.#free = [0, 1, 2];
+    if (this.autoEmit) queueMicrotask(() => this.emit());
+  }
+
+  stop(): void {
+    if (!this.started) throw new Error(`stop() requires state 'started', current state is 'stopped'`);
+    this.started = undefined;
+    this.stops++;
+    this.#sink = undefined;
+  }
+
+  /** Emits the next frame; false when stopped, at the limit, or every buffer is lent out. */
+  emit(): boolean {
+    const sink = this.#sink;
+    const slot = this.#free.pop();
+    if (!sink || slot === undefined || this.#next >= this.limit) {
+      if (slot !== undefined) this.#free.push(slot);
+      return false;
+    }
+    const n = this.#next++;
+    const data = this.#buffers[slot]!;
+    fillFramePattern(n, data);
+    this.outstanding++;
+    let done = false;
+    sink({
+      data,
+      index: n,
+      release: () => {
+        if (done) throw new Error(`frame ${n} released twice`);
+        done = true;
+        this.outstanding--;
+        this.released++;
+        this.#free.push(slot);
+        if (this.autoEmit && this.#sink) queueMicrotask(() => this.emit());
+      },
+    });
+    return true;
+  }
+}
