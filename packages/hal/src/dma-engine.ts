@@ -31,6 +31,14 @@ export const PCIE_FORMAT_CODES: readonly Fourcc[] = Object.freeze([
  */
 export const FRAME_TAG_ENTRIES = 256;
 
+/** Largest pool the engine tracks per-slot content for (validatePoolGeometry's limit). */
+export const MAX_POOL_SLOTS = 4096;
+
+/** Forgets what every slot holds (new pool or format): the next frame in each is drawn whole. */
+export function invalidateAllSlots(generations: Int32Array): void {
+  for (let i = 0; i < generations.length; i++) Atomics.add(generations, i, 1);
+}
+
 /**
  * What the engine's video input carries (structured-cloneable). `pattern` is the synthetic
  * camera's test-pattern generator; `tuner` is an RF tuner whose per-frame tag says which
@@ -47,6 +55,7 @@ export type DmaEngineRequest =
       readonly bar0: SharedArrayBuffer;
       readonly ring: SharedArrayBuffer;
       readonly tags: SharedArrayBuffer;
+      readonly slotGenerations: SharedArrayBuffer;
       readonly input: DmaVideoInput;
       readonly faults: FaultPlan;
     }
@@ -106,6 +115,12 @@ export class DmaEngine {
   readonly ring: DescriptorRing;
   /** Per-frame input tags, indexed by frame number mod FRAME_TAG_ENTRIES. */
   readonly tags: Int32Array;
+  /**
+   * One counter per pool slot; the host bumps a slot's counter when the slot's bytes stop
+   * being what the engine last wrote there (owner wrote into it, new pool, new format), so the
+   * engine redraws it completely instead of only what changed since the frame it held.
+   */
+  readonly slotGenerations: Int32Array;
   private readonly worker: Worker;
   private readonly logger: Logger;
   private readonly deviceId: string;
@@ -125,6 +140,7 @@ export class DmaEngine {
     this.registers.write(PcieRegister.RingBase, 0);
     this.registers.write(PcieRegister.RingSize, this.ring.size);
     this.tags = new Int32Array(new SharedArrayBuffer(FRAME_TAG_ENTRIES * 4));
+    this.slotGenerations = new Int32Array(new SharedArrayBuffer(MAX_POOL_SLOTS * 4));
     this.worker = new Worker(new URL('./dma-engine-worker.js', import.meta.url));
     // A forgotten session must not keep the process alive; streaming keeps it alive through
     // the pacing timers anyway.
@@ -153,6 +169,7 @@ export class DmaEngine {
       bar0: this.registers.buffer,
       ring: this.ring.buffer,
       tags: this.tags.buffer as SharedArrayBuffer,
+      slotGenerations: this.slotGenerations.buffer as SharedArrayBuffer,
       input: options.input,
       faults: options.faults ?? { faults: [] },
     };

@@ -306,3 +306,53 @@ export { ControlResponder, numericDeviceControl } from './uvc/control-responder.
 export type { DeviceControl, NumericControlOptions } from './uvc/control-responder.js';
 export { decodeStatusPacket, encodeControlStatus, encodeButtonStatus } from './uvc/status-packet.js';
 export type { UvcStatusPacket } from './uvc/status-packet.js';
+// --- synthetic PCIe capture card and analog TV tuner (pcie/tuner helper) ---
+export {
+  SyntheticPcieCard,
+  PcieCardDevice,
+  PcieCardSession,
+  pcieCardFactory,
+  capabilitiesSupport,
+  type SyntheticPcieCardOptions,
+} from './pcie-card.js';
+export { PcieCaptureEngine } from './pcie-capture-engine.js';
+export { PCIE_FORMAT_CODES } from './dma-engine.js';
+export {
+  SyntheticTuner,
+  SyntheticTunerFrontend,
+  TunerCardSession,
+  tunerFactory,
+  TUNING_STEP_HZ,
+  type SyntheticTunerOptions,
+  type BroadcastSpec,
+} from './synthetic-tuner.js';
+export {
+  hasTuner,
+  type TunerFrontend,
+  type TunerFrontendCapabilities,
+  type TunerFrontendEvents,
+  type TunerStatus,
+  type TunerMode,
+  type TunerInput,
+  type ScanRange,
+  type ScannedChannel,
+  type OpenedTunerDevice,
+} from './tuner-frontend.js';
+export {
+  TV_STANDARDS,
+  TV_STANDARD_IDS,
+  tvStandard,
+  isTvStandardId,
+  type TvStandard,
+  type TvStandardId,
+} from './tv-standard.js';
+export {
+  FREQUENCY_TABLES,
+  FREQUENCY_TABLE_IDS,
+  frequencyTable,
+  channelByName,
+  channelAtFrequency,
+  type FrequencyTable,
+  type FrequencyTableId,
+  type ChannelAllocation,
+} from './frequency-table.js';

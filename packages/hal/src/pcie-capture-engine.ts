@@ -13,7 +13,13 @@ import {
 } from './capture-engine.js';
 import { CompletionRing, emptyCompletionRecord } from './completion-ring.js';
 import { DescriptorFlag, DescriptorStatus, type DescriptorStatusCode } from './descriptor-ring.js';
-import { FRAME_TAG_ENTRIES, PCIE_FORMAT_CODES, waitForChange, type DmaEngine } from './dma-engine.js';
+import {
+  FRAME_TAG_ENTRIES,
+  invalidateAllSlots,
+  PCIE_FORMAT_CODES,
+  waitForChange,
+  type DmaEngine,
+} from './dma-engine.js';
 import { EventHub } from './event-hub.js';
 import type { FaultInjector } from './fault-plan.js';
 import { HalError, HalErrorCode } from './hal-error.js';
@@ -131,6 +137,7 @@ export class PcieCaptureEngine implements CaptureEngine {
     }
     validatePoolGeometry(geometry, memory.byteLength);
     this.geometry = Object.freeze({ ...geometry });
+    invalidateAllSlots(this.o.engine.slotGenerations);
     this.o.engine.map(memory, this.geometry);
     this.resetTotals();
     if (this.currentFormat !== undefined) this.currentState = 'configured';
@@ -156,6 +163,7 @@ export class PcieCaptureEngine implements CaptureEngine {
     r.write(PcieRegister.FrameInterval, Number(format.interval));
     this.layout = layout;
     this.currentFormat = Object.freeze({ ...format });
+    invalidateAllSlots(this.o.engine.slotGenerations);
     this.resetTotals();
     if (this.geometry !== undefined) this.currentState = 'configured';
   }
@@ -271,8 +279,11 @@ export class PcieCaptureEngine implements CaptureEngine {
   }
 
   invalidateSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0) throw new RangeError(`slot ${slot} is not a slot number`);
-    // The card renders every frame completely; there is no per-slot content to forget.
+    const count = this.geometry?.slotCount ?? this.o.engine.slotGenerations.length;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= count) {
+      throw new RangeError(`slot ${slot} is outside [0, ${count})`);
+    }
+    Atomics.add(this.o.engine.slotGenerations, slot, 1);
   }
 
   onCompletion(listener: (count: number) => void): () => void {
