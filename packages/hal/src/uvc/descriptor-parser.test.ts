@@ -89,8 +89,9 @@ function vsInterface(
   endpoint: number,
   formats: number[][],
   numFormats = formats.filter((f) => f[2] === 0x04 || f[2] === 0x06).length,
+  endpoints = 0,
 ): number[] {
-  const total = 14 + formats.reduce((s, f) => s + f.length, 0);
+  const total = 13 + numFormats + formats.reduce((s, f) => s + f.length, 0);
   const header = cs([
     0x01,
     numFormats,
@@ -104,7 +105,7 @@ function vsInterface(
     1,
     ...Array<number>(numFormats).fill(0),
   ]);
-  return [...iface(n, 0, 2, 0), ...header, ...formats.flat()];
+  return [...iface(n, 0, 2, endpoints), ...header, ...formats.flat()];
 }
 
 function simpleCamera(bcd = 0x0100): Uint8Array {
@@ -291,6 +292,125 @@ describe('parseUvcDescriptors', () => {
     c[26] = 0;
     const r = parseUvcConfiguration(c);
     expect(r.warnings.join('\n')).toMatch(/bLength 0/);
+  });
+});
+
+describe('UVC 1.5 and rarer descriptors', () => {
+  it('parses H.264 (1.5) and VP8 formats/frames, selector and encoding units, still frames', () => {
+    const h264Format = cs([0x13, 1, 1, 1, ...Array<number>(46).fill(0)]); // 52 bytes
+    const h264Frame = cs([
+      0x14,
+      1,
+      ...le16(1920),
+      ...le16(1080),
+      ...le16(1),
+      ...le16(1),
+      ...le16(0x6400),
+      0x33,
+      ...le16(0),
+      ...le32(3),
+      ...le16(0x47),
+      ...le32(4),
+      ...le32(0),
+      ...le32(1_000_000),
+      ...le32(8_000_000),
+      ...le32(333333),
+      2,
+      ...le32(333333),
+      ...le32(666666),
+    ]);
+    const vp8Format = cs([0x16, 2, 1, 1, 0, 1, 0, 0, 0, ...le16(0)]);
+    const vp8Frame = cs([
+      0x17,
+      1,
+      ...le16(640),
+      ...le16(360),
+      ...le32(0),
+      ...le16(0),
+      ...le32(0),
+      ...le32(1000),
+      ...le32(2000),
+      ...le32(500000),
+      1,
+      ...le32(500000),
+    ]);
+    const still = cs([0x03, 0, 2, ...le16(1280), ...le16(720), ...le16(640), ...le16(480), 1, 5]);
+    const selector = cs([0x04, 5, 2, 1, 2, 0]);
+    const encoding = cs([0x07, 6, 2, 0, 3, 1, 2, 3, 4, 5, 6]);
+    const mediaTransport = cs([0x02, 7, ...le16(0x0202), 0, 0, 1, 0x0f]);
+    const c = config(
+      vcInterface(0x0150, [1], [cameraTerminal(1, 1 << 19), selector, encoding, mediaTransport]),
+      vsInterface(1, 0x81, [h264Format, h264Frame, still, vp8Format, vp8Frame], 2, 1),
+      ep(0x81, 0x02, 512),
+    );
+    const r = parseUvcDescriptors(c);
+    expect(r.warnings).toEqual([]);
+    const f = r.functions[0]!;
+    expect(f.inputTerminals[0]!.controls).toEqual(['focus-simple']);
+    expect(f.inputTerminals[1]).toMatchObject({ id: 7, terminalType: 0x0202, bmControls: 0x0f });
+    expect(f.selectorUnits).toEqual([{ id: 5, sourceIds: [1, 2] }]);
+    expect(f.encodingUnits).toEqual([
+      { id: 6, sourceId: 2, bmControls: 0x030201, bmControlsRuntime: 0x060504 },
+    ]);
+    const s = f.streamingInterfaces[0]!;
+    const [h264, vp8] = s.formats;
+    expect(h264).toMatchObject({ type: 'h264', fourcc: 'H264', declaredFrames: 1, defaultFrameIndex: 1 });
+    expect(h264!.frames[0]).toMatchObject({
+      width: 1920,
+      height: 1080,
+      minBitRate: 1_000_000,
+      maxBitRate: 8_000_000,
+      defaultInterval: 333333,
+      intervals: [333333, 666666],
+      capabilities: 0x47,
+    });
+    // 8 Mbit/s over the longest interval (1/15 s) is at most 66,667 bytes.
+    expect(h264!.frames[0]!.maxFrameBufferSize).toBe(66667);
+    expect(vp8).toMatchObject({ type: 'vp8', fourcc: 'VP80', index: 2 });
+    expect(vp8!.frames[0]).toMatchObject({
+      width: 640,
+      height: 360,
+      intervals: [500000],
+      defaultInterval: 500000,
+    });
+    expect(s.stillFrames).toEqual([
+      {
+        endpointAddress: 0,
+        sizes: [
+          { width: 1280, height: 720 },
+          { width: 640, height: 480 },
+        ],
+        compression: [5],
+        formatIndex: 1,
+      },
+    ]);
+    expect(parseUvcConfiguration(c).functions[0]!.streamingInterfaces[0]!.stillFrames).toEqual([
+      { width: 1280, height: 720 },
+      { width: 640, height: 480 },
+    ]);
+  });
+
+  it('parses MPEG-2 TS, DV and stream-based formats and an output header', () => {
+    const mpeg2 = cs([0x0a, 1, 0, 188, 188, ...Array<number>(16).fill(0)]);
+    const dv = cs([0x0c, 2, ...le32(144000), 0x80]);
+    const stream = cs([0x12, 3, ...YUY2, ...le32(4096)]);
+    const total = 12 + mpeg2.length + dv.length + stream.length;
+    const out = cs([0x02, 3, ...le16(total), 0x01, 3, 1, 0, 0, 0]);
+    const c = config(
+      vcInterface(0x0110, [1], []),
+      [...iface(1, 0, 2, 1), ...out, ...mpeg2, ...dv, ...stream],
+      ep(0x01, 0x02, 512),
+    );
+    const r = parseUvcDescriptors(c);
+    expect(r.warnings).toEqual([]);
+    const s = r.functions[0]!.streamingInterfaces[0]!;
+    expect(s.header).toMatchObject({ direction: 'out', numFormats: 3, terminalLink: 3 });
+    expect(s.endpointAddress).toBe(0x01);
+    expect(s.formats.map((f) => [f.type, f.guid])).toEqual([
+      ['mpeg2ts', null],
+      ['dv', null],
+      ['stream-based', '32595559-0000-0010-8000-00aa00389b71'],
+    ]);
   });
 });
 
