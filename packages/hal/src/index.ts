@@ -356,3 +356,11 @@ export {
   type FrequencyTableId,
   type ChannelAllocation,
 } from './frequency-table.js';
+export {
+  createPoolMemory,
+  attachPoolMemory,
+  poolMemoryOf,
+  bulkOpsFor,
+  type BulkMemoryOps,
+  type SharedWasmMemory,
+} from './pool-memory.js';

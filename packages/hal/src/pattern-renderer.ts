@@ -22,6 +22,7 @@ import {
   type ImageLayout,
   type VideoFormat,
 } from './pixel-format.js';
+import { bulkOpsFor, type BulkMemoryOps } from './pool-memory.js';
 import { encodePlaneSegment, isHalfHeightPlane, planeByteOffset } from './row-encoder.js';
 
 /**
@@ -101,8 +102,10 @@ interface Band {
   readonly rows: readonly Row[];
 }
 
-/** Bytes copied per copyWithin step when filling a band: keeps the source in L1/L2 cache. */
+/** Bytes copied per step when filling a band: keeps the copy source in L1/L2 cache. */
 const FILL_CHUNK = 64 * 1024;
+/** The same for native (wasm memory.copy) fills, which are limited by cache, not by call overhead. */
+const BULK_FILL_CHUNK = 16 * 1024;
 
 /**
  * The fast renderer for raw formats. Background rows are encoded once per configuration;
@@ -131,7 +134,15 @@ export class PatternRenderer implements FrameRenderer {
   private readonly plateRows: ReadonlyArray<readonly Row[]>;
   private readonly plateKind: Int32Array;
   private readonly noiseIndices: Uint16Array;
-  private views: { buffer: ArrayBufferLike; u16: Uint16Array; u32: Uint32Array } | undefined;
+  private views:
+    | {
+        buffer: ArrayBufferLike;
+        u8: Uint8Array;
+        u16: Uint16Array;
+        u32: Uint32Array;
+        bulk: BulkMemoryOps | undefined;
+      }
+    | undefined;
 
   /**
    * @throws TypeError for MJPG (use `MjpegRenderer`) or bad options; RangeError for sizes.
@@ -205,16 +216,23 @@ export class PatternRenderer implements FrameRenderer {
     const base = target.byteOffset + offset;
     if ((base & 3) !== 0) throw new RangeError(`frame start ${base} is not 4-byte aligned`);
     const views = this.viewsOf(target);
-    const u8 = new Uint8Array(target.buffer, 0, target.byteOffset + target.length);
+    const u8 = views.u8;
     if (this.options.pattern === 'noise' || previous < 0) {
-      this.renderFull(u8, views.u16, views.u32, base, n);
+      this.renderFull(u8, views.u16, views.u32, views.bulk, base, n);
     } else if (previous !== n) {
       this.renderDirty(u8, views.u16, views.u32, base, n, previous);
     }
     return size;
   }
 
-  private renderFull(u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, base: number, n: number): void {
+  private renderFull(
+    u8: Uint8Array,
+    u16: Uint16Array,
+    u32: Uint32Array,
+    bulk: BulkMemoryOps | undefined,
+    base: number,
+    n: number,
+  ): void {
     if (this.options.pattern === 'noise') {
       this.paintNoise(u8, base, n);
     } else {
@@ -224,7 +242,7 @@ export class PatternRenderer implements FrameRenderer {
           const band = this.bands[b]!;
           const y0 = plane.half ? (band.y0 + 1) >> 1 : band.y0;
           const y1 = plane.half ? (band.y1 + 1) >> 1 : band.y1;
-          fillRows(u8, base + plane.offset, plane.stride, y0, y1, band.rows[p]!.u8);
+          fillRows(u8, bulk, base + plane.offset, plane.stride, y0, y1, band.rows[p]!.u8);
         }
       }
     }
@@ -388,22 +406,34 @@ export class PatternRenderer implements FrameRenderer {
     }
   }
 
-  private viewsOf(target: Uint8Array): { u16: Uint16Array; u32: Uint32Array } {
+  private viewsOf(target: Uint8Array): {
+    u8: Uint8Array;
+    u16: Uint16Array;
+    u32: Uint32Array;
+    bulk: BulkMemoryOps | undefined;
+  } {
     const buffer = target.buffer;
     if (this.views === undefined || this.views.buffer !== buffer) {
       this.views = {
         buffer,
+        u8: new Uint8Array(buffer),
         u16: new Uint16Array(buffer, 0, buffer.byteLength >> 1),
         u32: new Uint32Array(buffer, 0, buffer.byteLength >> 2),
+        bulk: bulkOpsFor(buffer),
       };
     }
     return this.views;
   }
 }
 
-/** Fills rows [y0, y1) of a plane with `row` (one stride long): one set, then cached copies. */
+/**
+ * Fills rows [y0, y1) of a plane with `row` (one stride long): one set, then copies of the
+ * already-filled start (doubling up to a cache-sized chunk). With `bulk` (pool memory from
+ * `createPoolMemory`) the copies are native memmoves; otherwise copyWithin.
+ */
 function fillRows(
   u8: Uint8Array,
+  bulk: BulkMemoryOps | undefined,
   planeBase: number,
   stride: number,
   y0: number,
@@ -414,12 +444,16 @@ function fillRows(
   const start = planeBase + y0 * stride;
   const total = (y1 - y0) * stride;
   u8.set(row, start);
-  const chunk = Math.max(stride, Math.floor(FILL_CHUNK / stride) * stride);
+  const chunk = Math.max(
+    stride,
+    Math.floor((bulk === undefined ? FILL_CHUNK : BULK_FILL_CHUNK) / stride) * stride,
+  );
   let filled = stride;
   while (filled < total) {
     let len = filled < chunk ? filled : chunk;
     if (len > total - filled) len = total - filled;
-    u8.copyWithin(start + filled, start, start + len);
+    if (bulk === undefined) u8.copyWithin(start + filled, start, start + len);
+    else bulk.copy(start + filled, start, len);
     filled += len;
   }
 }
