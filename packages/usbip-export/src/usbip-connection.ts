@@ -98,7 +98,8 @@ export class UsbIpConnection {
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#state === 'closed') return;
+    // After a devlist reply or a refused import the connection is half-closed: ignore what follows.
+    if (this.#state === 'closed' || this.#socket.writableEnded) return;
     this.#decoder.push(chunk);
     try {
       for (let m = this.#decoder.next(); m !== undefined; m = this.#decoder.next()) {
