@@ -128,6 +128,8 @@ export class DmaEngine {
   private readonly pendingSyncs = new Map<number, () => void>();
   private exited: Promise<void>;
   private exitedFlag = false;
+  /** Set by shutdown(): an exit from then on is expected, not a failure. */
+  private stopping = false;
   private failed: HalError | undefined;
   /** Called once if the worker dies unexpectedly. */
   onFailure: ((error: HalError) => void) | undefined;
@@ -148,7 +150,7 @@ export class DmaEngine {
     this.exited = new Promise<void>((resolve) => {
       this.worker.once('exit', (code) => {
         this.exitedFlag = true;
-        if (code !== 0 && this.failed === undefined) {
+        if (code !== 0 && this.failed === undefined && !this.stopping) {
           this.fail(new Error(`DMA engine worker exited with code ${code}`));
         }
         for (const resolveSync of this.pendingSyncs.values()) resolveSync();
@@ -230,6 +232,7 @@ export class DmaEngine {
    * `graceMs`. Idempotent; never throws.
    */
   async shutdown(graceMs = 2_000): Promise<void> {
+    this.stopping = true;
     if (!this.exitedFlag) {
       const control = this.registers.read(PcieRegister.Control);
       this.registers.write(PcieRegister.Control, control | ControlBit.Shutdown);

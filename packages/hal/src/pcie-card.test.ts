@@ -240,6 +240,35 @@ describe('SyntheticPcieCard lifecycle', () => {
   });
 });
 
+describe('SyntheticPcieCard engine thread death', () => {
+  it('a dying DMA thread is a disconnect: outstanding buffers complete Disconnected, with the cause kept', async () => {
+    const r = await rig();
+    const reasons: unknown[] = [];
+    const disconnected = new Promise<void>((resolve) =>
+      r.card.on('disconnect', (e) => {
+        reasons.push(e);
+        resolve();
+      }),
+    );
+    r.engine.program([mapping(0), mapping(1)]);
+    await r.engine.start({ startTime: 0n });
+    await runFrames(r, 1);
+    // Simulates a crash of the engine thread (test-only reach into the session's internals).
+    const worker = (r.session as unknown as { engine: { worker: { terminate(): Promise<number> } } }).engine
+      .worker;
+    await worker.terminate();
+    await disconnected;
+    await new Promise((res) => setTimeout(res, 10));
+    expect(r.engine.state).toBe('disconnected');
+    expect(records(r).map((x) => x.status)).toEqual([FrameStatus.Ok, FrameStatus.Disconnected]);
+    expect(r.engine.outstanding).toBe(0);
+    expect(reasons).toHaveLength(1);
+    expect(isHalError(reasons[0], 'Disconnected')).toBe(true);
+    expect((reasons[0] as Error).cause).toBeDefined();
+    await expect(r.card.open()).rejects.toMatchObject({ code: 'Disconnected' });
+  });
+});
+
 describe('SyntheticPcieCard at 1080p60', () => {
   it('delivers two seconds of 1080p60 YUY2 to a consuming main thread with no frame lost, faster than real time', async () => {
     const format: VideoFormat = { fourcc: 'YUY2', width: 1920, height: 1080, interval: 166_667n };

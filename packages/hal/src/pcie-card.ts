@@ -2,7 +2,6 @@
 import type { Logger } from 'pino';
 import type { CaptureEngine } from './capture-engine.js';
 import { PCIE_FORMAT_CODES, DmaEngine, type DmaVideoInput } from './dma-engine.js';
-import type { SyntheticDeviceFactory } from './enumerator.js';
 import { EventHub } from './event-hub.js';
 import { FaultInjector, validateFaultPlan, type FaultPlan } from './fault-plan.js';
 import { HalError, HalErrorCode } from './hal-error.js';
@@ -328,6 +327,16 @@ export class SyntheticPcieCard extends PcieCardDevice {
   }
 }
 
+// Typed structurally (not as enumerator's SyntheticDeviceFactory) so that this module does not
+// import the enumerator, which imports the built-in kinds, which import this module.
 /** Enumerator factory for kind 'pcie' (options: {@link SyntheticPcieCardOptions}). */
-export const pcieCardFactory: SyntheticDeviceFactory = (entry, logger) =>
-  new SyntheticPcieCard({ ...((entry.options ?? {}) as SyntheticPcieCardOptions), id: entry.id, logger });
+export function pcieCardFactory(
+  entry: { readonly id: string; readonly options?: unknown },
+  logger: Logger,
+): SyntheticPcieCard {
+  return new SyntheticPcieCard({
+    ...((entry.options ?? {}) as SyntheticPcieCardOptions),
+    id: entry.id,
+    logger,
+  });
+}

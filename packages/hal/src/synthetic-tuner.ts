@@ -1,7 +1,6 @@
 // The synthetic analog TV tuner card: an RF front end over a configurable broadcast, plus the PCIe video path for its picture.
 import type { Logger } from 'pino';
 import { PCIE_FORMAT_CODES, type DmaEngine } from './dma-engine.js';
-import type { SyntheticDeviceFactory } from './enumerator.js';
 import { EventHub } from './event-hub.js';
 import { validateFaultPlan, type FaultPlan } from './fault-plan.js';
 import { channelByName, frequencyTable, type FrequencyTableId } from './frequency-table.js';
@@ -516,6 +515,12 @@ export class SyntheticTuner extends PcieCardDevice {
   }
 }
 
+// Typed structurally (not as enumerator's SyntheticDeviceFactory) so that this module does not
+// import the enumerator, which imports the built-in kinds, which import this module.
 /** Enumerator factory for kind 'tuner' (options: {@link SyntheticTunerOptions}). */
-export const tunerFactory: SyntheticDeviceFactory = (entry, logger) =>
-  new SyntheticTuner({ ...((entry.options ?? {}) as SyntheticTunerOptions), id: entry.id, logger });
+export function tunerFactory(
+  entry: { readonly id: string; readonly options?: unknown },
+  logger: Logger,
+): SyntheticTuner {
+  return new SyntheticTuner({ ...((entry.options ?? {}) as SyntheticTunerOptions), id: entry.id, logger });
+}
