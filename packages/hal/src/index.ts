@@ -238,6 +238,7 @@ export {
   estimatePayloadSize,
   negotiateProbe,
   ProbeCommitResponder,
+  ProbeNegotiation,
 } from './uvc/probe-commit.js';
 export type {
   ProbeCommit,
@@ -250,6 +251,11 @@ export type {
   AltSettingBandwidth,
   AltSelection,
   DeviceNegotiationOptions,
+  HostNegotiationOptions,
+  NegotiationRequest,
+  NegotiationReply,
+  NegotiationResult,
+  NegotiationStep,
 } from './uvc/probe-commit.js';
 export {
   UsbIpClientTransport,

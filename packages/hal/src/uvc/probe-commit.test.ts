@@ -3,8 +3,11 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { UvcRequestCode, buildGetRequest } from './controls.js';
-import type { NegotiationFormat } from './probe-commit.js';
+import type { UvcControlRequest } from './controls.js';
+import type { NegotiationFormat, ProbeCommit } from './probe-commit.js';
+import type { NegotiationStep, NegotiationReply } from './probe-commit.js';
 import {
+  ProbeNegotiation,
   ProbeCommitResponder,
   buildProbeGet,
   buildProbeSet,
@@ -358,5 +361,147 @@ describe('device-side negotiation', () => {
   it('estimates iso payload sizes', () => {
     // 614400 B at 30 fps over 8000 microframes/s = 2304 (+12 header).
     expect(estimatePayloadSize(614400, 333333)).toBe(2317);
+  });
+});
+
+describe('host-side ProbeNegotiation', () => {
+  type Device = (req: UvcControlRequest) => NegotiationReply;
+  function run(n: ProbeNegotiation, device: Device): { end: NegotiationStep; requests: number[] } {
+    const requests: number[] = [];
+    let s = n.step();
+    for (let i = 0; s.kind === 'request' && i < 20; i++) {
+      requests.push((s.request.request << 8) | (s.request.value >> 8));
+      s = n.reply(device(s.request));
+    }
+    return { end: s, requests };
+  }
+  const alts = [
+    { alt: 1, bytesPerInterval: 1024 },
+    { alt: 2, bytesPerInterval: 3072 },
+  ];
+
+  it('negotiates against the device-side responder (iso) and picks the smallest alt that fits', () => {
+    const dev = new ProbeCommitResponder({
+      bcdUVC: 0x0110,
+      formats: [YUY2, MJPG],
+      clockFrequency: 48e6,
+      payloadSize: () => 2400,
+    });
+    const n = new ProbeNegotiation(
+      { vsInterface: 1, bcdUVC: 0x0110, formats: [YUY2, MJPG], transfer: 'isochronous', altSettings: alts },
+      { formatIndex: 1, frameIndex: 1, frameInterval: 700000 },
+    );
+    const { end, requests } = run(n, (r) => dev.handle(r));
+    expect(requests).toEqual([0x0101, 0x8101, 0x0102]);
+    expect(end.kind).toBe('done');
+    if (end.kind !== 'done') return;
+    expect(end.result).toMatchObject({ alt: 2, bytesPerInterval: 3072, changes: [] });
+    expect(end.result.committed).toMatchObject({
+      formatIndex: 1,
+      frameIndex: 1,
+      frameInterval: 666666,
+      maxVideoFrameSize: 614400,
+      maxPayloadTransferSize: 2400,
+    });
+    expect(dev.committed).toMatchObject({ formatIndex: 1, frameIndex: 1, frameInterval: 666666 });
+  });
+
+  it('applies the fix-ups to a quirky answer and commits the fixed block', () => {
+    let committed: ProbeCommit | undefined;
+    const n = new ProbeNegotiation(
+      { vsInterface: 1, bcdUVC: 0x0100, formats: [YUY2], transfer: 'bulk' },
+      { formatIndex: 1, frameIndex: 1, frameInterval: 333333 },
+    );
+    const { end } = run(n, (r) => {
+      if (r.request === 0x81)
+        return {
+          status: 'ok',
+          data: encodeProbeCommit(
+            emptyProbeCommit({
+              formatIndex: 1,
+              frameIndex: 1,
+              frameInterval: 333333,
+              maxVideoFrameSize: 0,
+              maxPayloadTransferSize: 0xffff8000,
+            }),
+            26,
+          ),
+        };
+      if (r.value >> 8 === 2) committed = decodeProbeCommit(r.data!);
+      return { status: 'ok' };
+    });
+    expect(end.kind).toBe('done');
+    if (end.kind !== 'done') return;
+    expect(end.result.alt).toBe(0);
+    expect(end.result.committed).toMatchObject({ maxVideoFrameSize: 614400, maxPayloadTransferSize: 0x8000 });
+    expect(end.result.changes).toHaveLength(2);
+    expect(committed).toEqual(end.result.committed);
+  });
+
+  it('probes a second time when the device moves the frame', () => {
+    const dev = new ProbeCommitResponder({
+      bcdUVC: 0x0150,
+      formats: [YUY2],
+      clockFrequency: 48e6,
+      payloadSize: () => 1000,
+    });
+    let first = true;
+    const n = new ProbeNegotiation(
+      { vsInterface: 1, bcdUVC: 0x0150, formats: [YUY2], transfer: 'isochronous', altSettings: alts },
+      { formatIndex: 1, frameIndex: 2, frameInterval: 333333 },
+    );
+    const { end, requests } = run(n, (r) => {
+      if (r.request === 0x01 && r.value >> 8 === 1 && first) {
+        first = false;
+        // The device prefers frame 1.
+        return dev.handle({
+          ...r,
+          requestType: 0x21,
+          index: 1,
+          data: encodeProbeCommit({ ...decodeProbeCommit(r.data!), frameIndex: 1 }, 48),
+        });
+      }
+      return dev.handle(r);
+    });
+    expect(requests).toEqual([0x0101, 0x8101, 0x0101, 0x8101, 0x0102]);
+    expect(end.kind === 'done' && end.result.committed.frameIndex).toBe(1);
+  });
+
+  it('fails with NoBandwidth, Stall and Protocol', () => {
+    const opts = {
+      vsInterface: 1,
+      bcdUVC: 0x0110,
+      formats: [YUY2],
+      transfer: 'isochronous' as const,
+      altSettings: alts,
+    };
+    const want = { formatIndex: 1, frameIndex: 1, frameInterval: 333333 };
+    const big = new ProbeCommitResponder({
+      bcdUVC: 0x0110,
+      formats: [YUY2],
+      clockFrequency: 1,
+      payloadSize: () => 5000,
+    });
+    expect(run(new ProbeNegotiation(opts, want), (r) => big.handle(r)).end).toMatchObject({
+      kind: 'failed',
+      code: 'NoBandwidth',
+    });
+    expect(run(new ProbeNegotiation(opts, want), () => ({ status: 'stall' })).end).toMatchObject({
+      kind: 'failed',
+      code: 'Stall',
+    });
+    expect(
+      run(new ProbeNegotiation(opts, want), (r) =>
+        r.request === 0x81 ? { status: 'ok', data: new Uint8Array(26) } : { status: 'ok' },
+      ).end,
+    ).toMatchObject({ kind: 'failed', code: 'Protocol' });
+    expect(
+      run(new ProbeNegotiation(opts, want), (r) =>
+        r.request === 0x81
+          ? { status: 'ok', data: encodeProbeCommit(emptyProbeCommit({ formatIndex: 9, frameIndex: 1 }), 34) }
+          : { status: 'ok' },
+      ).end,
+    ).toMatchObject({ kind: 'failed', code: 'Protocol' });
+    expect(() => new ProbeNegotiation(opts, { ...want, frameIndex: 9 })).toThrow(RangeError);
   });
 });

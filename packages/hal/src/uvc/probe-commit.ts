@@ -537,3 +537,192 @@ export class ProbeCommitResponder {
     }
   }
 }
+
+/** Host-side configuration of a {@link ProbeNegotiation}. */
+export interface HostNegotiationOptions {
+  readonly vsInterface: number;
+  readonly bcdUVC: number;
+  readonly formats: readonly NegotiationFormat[];
+  readonly transfer: 'bulk' | 'isochronous';
+  /** Iso alternate settings (from the parser); ignored for bulk. */
+  readonly altSettings?: readonly AltSettingBandwidth[];
+  readonly fixBandwidth?: boolean;
+  readonly highSpeed?: boolean;
+}
+
+/** What the host wants: format/frame indices and interval (100 ns). */
+export interface NegotiationRequest {
+  readonly formatIndex: number;
+  readonly frameIndex: number;
+  readonly frameInterval: number;
+}
+
+/** Reply to a negotiation request: the data of a GET (possibly short), nothing for SET, or a STALL. */
+export type NegotiationReply =
+  { readonly status: 'ok'; readonly data?: Uint8Array } | { readonly status: 'stall' };
+
+/** The result of a completed negotiation. */
+export interface NegotiationResult {
+  /** The committed block (device answer after Linux fix-ups). */
+  readonly committed: ProbeCommit;
+  /** Alternate setting to select before streaming (0 for bulk). */
+  readonly alt: number;
+  /** Bytes per interval of that alternate setting (iso). */
+  readonly bytesPerInterval: number;
+  /** Fix-ups applied to the device's answer. */
+  readonly changes: readonly string[];
+}
+
+export type NegotiationStep =
+  | { readonly kind: 'request'; readonly request: UvcControlRequest }
+  | { readonly kind: 'done'; readonly result: NegotiationResult }
+  | {
+      readonly kind: 'failed';
+      readonly code: 'Stall' | 'Protocol' | 'NoBandwidth';
+      readonly message: string;
+    };
+
+/**
+ * Host-side probe/commit sequencing as a pure state machine (the transport performs the requests):
+ * SET_CUR(probe) → GET_CUR(probe) → validate and fix up → SET_CUR(commit) → alternate setting.
+ * Call {@link step} for the current step and {@link reply} with each request's outcome. A second
+ * SET_CUR/GET_CUR round is made when the first answer moved the format/frame (as uvcvideo retries).
+ * Failures end in a `failed` step carrying a HalError code name; nothing throws after construction.
+ */
+export class ProbeNegotiation {
+  private current: NegotiationStep;
+  private stage: 'set-probe' | 'get-probe' | 'commit' | 'end' = 'set-probe';
+  private asked: ProbeCommit;
+  private answer: ProbeCommit | undefined;
+  private rounds = 0;
+  private changes: string[] = [];
+  private readonly size: 26 | 34 | 48;
+
+  /** Throws `RangeError` when the wanted format/frame does not exist in `options.formats`. */
+  constructor(
+    private readonly options: HostNegotiationOptions,
+    wanted: NegotiationRequest,
+  ) {
+    const fmt = options.formats.find((f) => f.index === wanted.formatIndex);
+    const frame = fmt?.frames.find((f) => f.index === wanted.frameIndex);
+    if (!fmt || !frame) throw new RangeError(`no format ${wanted.formatIndex} / frame ${wanted.frameIndex}`);
+    this.size = probeCommitSize(options.bcdUVC);
+    this.asked = emptyProbeCommit({
+      hint: 0x0001,
+      formatIndex: wanted.formatIndex,
+      frameIndex: wanted.frameIndex,
+      frameInterval: nearestInterval(frame.intervals, wanted.frameInterval),
+    });
+    this.current = {
+      kind: 'request',
+      request: buildProbeSet('probe', options.vsInterface, encodeProbeCommit(this.asked, this.size)),
+    };
+  }
+
+  /** The step to perform now. */
+  step(): NegotiationStep {
+    return this.current;
+  }
+
+  /** Feeds the outcome of the current request and returns the next step. */
+  reply(r: NegotiationReply): NegotiationStep {
+    if (this.current.kind !== 'request') return this.current;
+    if (r.status === 'stall') return this.fail('Stall', `device stalled ${this.stage}`);
+    switch (this.stage) {
+      case 'set-probe':
+        this.stage = 'get-probe';
+        this.current = {
+          kind: 'request',
+          request: buildProbeGet('cur', this.options.vsInterface, this.size),
+        };
+        return this.current;
+      case 'get-probe': {
+        const parsed = interpretProbeReply('cur', r.data ?? new Uint8Array(), this.size);
+        if (!parsed.ok) return this.fail('Protocol', parsed.reason);
+        this.rounds++;
+        const a = parsed.value;
+        const fmt = this.options.formats.find((f) => f.index === a.formatIndex);
+        const frame = fmt?.frames.find((f) => f.index === a.frameIndex);
+        if (!fmt || !frame) {
+          return this.fail(
+            'Protocol',
+            `device answered format ${a.formatIndex} / frame ${a.frameIndex}, which it does not describe`,
+          );
+        }
+        if (
+          (a.formatIndex !== this.asked.formatIndex || a.frameIndex !== this.asked.frameIndex) &&
+          this.rounds < 2
+        ) {
+          // uvcvideo probes twice: ask again for what the device can do.
+          this.asked = {
+            ...this.asked,
+            formatIndex: a.formatIndex,
+            frameIndex: a.frameIndex,
+            frameInterval: a.frameInterval,
+          };
+          this.stage = 'set-probe';
+          this.current = {
+            kind: 'request',
+            request: buildProbeSet(
+              'probe',
+              this.options.vsInterface,
+              encodeProbeCommit(this.asked, this.size),
+            ),
+          };
+          return this.current;
+        }
+        const alts = this.options.transfer === 'isochronous' ? (this.options.altSettings ?? []) : [];
+        const largest = alts.reduce((m, x) => Math.max(m, x.bytesPerInterval), 0);
+        const fixed = fixupProbe(a, fmt, frame, {
+          bcdUVC: this.options.bcdUVC,
+          ...(this.options.fixBandwidth !== undefined ? { fixBandwidth: this.options.fixBandwidth } : {}),
+          ...(this.options.highSpeed !== undefined ? { highSpeed: this.options.highSpeed } : {}),
+        });
+        this.answer = fixed.value;
+        this.changes = fixed.changes;
+        if (this.options.transfer === 'isochronous') {
+          const sel = selectAltSetting(alts, this.answer.maxPayloadTransferSize);
+          if (!sel.ok) {
+            return this.fail(
+              'NoBandwidth',
+              `payload of ${sel.needed} bytes per interval exceeds the largest alternate setting (${largest})`,
+            );
+          }
+        }
+        this.stage = 'commit';
+        this.current = {
+          kind: 'request',
+          request: buildProbeSet(
+            'commit',
+            this.options.vsInterface,
+            encodeProbeCommit(this.answer, this.size),
+          ),
+        };
+        return this.current;
+      }
+      case 'commit': {
+        const committed = this.answer ?? this.asked;
+        let alt = 0;
+        let bytesPerInterval = 0;
+        if (this.options.transfer === 'isochronous') {
+          const sel = selectAltSetting(this.options.altSettings ?? [], committed.maxPayloadTransferSize);
+          if (sel.ok) {
+            alt = sel.alt;
+            bytesPerInterval = sel.bytesPerInterval;
+          }
+        }
+        this.stage = 'end';
+        this.current = { kind: 'done', result: { committed, alt, bytesPerInterval, changes: this.changes } };
+        return this.current;
+      }
+      default:
+        return this.current;
+    }
+  }
+
+  private fail(code: 'Stall' | 'Protocol' | 'NoBandwidth', message: string): NegotiationStep {
+    this.stage = 'end';
+    this.current = { kind: 'failed', code, message };
+    return this.current;
+  }
+}
