@@ -22,19 +22,23 @@ describe('MappingList', () => {
 
   it('property: pieces are contiguous, at most maxBytes, and sum to the length', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 1 << 22 }), fc.integer({ min: 1, max: 1 << 20 }), (len, max) => {
-        const l = new MappingList();
-        const n = l.build(0, len, max, 0);
-        if (n > 5000) return;
-        let at = 0;
-        for (const m of l.mappings) {
-          expect(m.offset).toBe(at);
-          expect(m.length).toBeGreaterThan(0);
-          expect(m.length).toBeLessThanOrEqual(max);
-          at += m.length;
-        }
-        expect(at).toBe(len);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 1 << 22 }),
+        fc.integer({ min: 1 << 9, max: 1 << 20 }),
+        (len, max) => {
+          fc.pre(Math.ceil(len / max) <= 2000); // keep each run cheap
+          const l = new MappingList();
+          l.build(0, len, max, 0);
+          let at = 0;
+          for (const m of l.mappings) {
+            expect(m.offset).toBe(at);
+            expect(m.length).toBeGreaterThan(0);
+            expect(m.length).toBeLessThanOrEqual(max);
+            at += m.length;
+          }
+          expect(at).toBe(len);
+        },
+      ),
       { numRuns: 100 },
     );
   });

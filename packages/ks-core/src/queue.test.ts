@@ -1,11 +1,15 @@
 // Tests of KsQueue and StreamPointer: edges, clones, in-order completion, drops, cancel, stop/drain, mappings.
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { FramePool, SlotState } from './frame-pool.js';
 import { KsStateError } from './ks-error.js';
 import { ksTime } from './ks-time.js';
 import { CompletionChannel } from './mapping.js';
 import { KsQueue } from './queue.js';
 import { FrameFlags, FrameStatus } from './stream-header.js';
+import type { Frame } from './frame-stream.js';
+import type { StreamPointer } from './stream-pointer.js';
+import { StreamInvariantChecker } from './testing/invariant-checker.js';
 
 const PERIOD = ksTime(333_333);
 const START = ksTime(10_000_000);
@@ -314,5 +318,104 @@ describe('KsQueue and StreamPointer errors', () => {
     expect(() => c?.mappings(16, 65)).toThrow(RangeError);
     expect(() => queue.dropFrame(0)).toThrow(RangeError);
     expect(c?.active).toBe(true); // a refused completion changes nothing
+  });
+});
+
+describe('KsQueue property', () => {
+  type Op =
+    | { kind: 'take' | 'consume' | 'drop' | 'restart' }
+    | { kind: 'complete' | 'cancel' | 'release'; pick: number; bad?: boolean };
+  const op: fc.Arbitrary<Op> = fc.oneof(
+    fc.constant({ kind: 'take' as const }),
+    fc.constant({ kind: 'consume' as const }),
+    fc.constant({ kind: 'drop' as const }),
+    fc.constant({ kind: 'restart' as const }),
+    fc.record({ kind: fc.constant('complete' as const), pick: fc.nat(7), bad: fc.boolean() }),
+    fc.record({ kind: fc.constant('cancel' as const), pick: fc.nat(7) }),
+    fc.record({ kind: fc.constant('release' as const), pick: fc.nat(7) }),
+  );
+
+  it('random producer/consumer interleavings keep order, drop accounting and buffer balance', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(op, { maxLength: 120 }),
+        async (slots, ops) => {
+          const { pool, queue } = setup(slots, 32);
+          const checker = new StreamInvariantChecker();
+          checker.attach(queue);
+          let frames = queue.frames();
+          queue.start({ start: START, period: PERIOD });
+          let clones: StreamPointer[] = [];
+          let held: Frame[] = [];
+          const endRun = async (): Promise<void> => {
+            const stop = queue.stop();
+            for (const f of held) f.release();
+            held = [];
+            for await (const f of frames) {
+              checker.consumerSaw(f.sequence);
+              f.release();
+            }
+            await stop;
+            clones = [];
+            expect(pool.outstanding).toBe(0);
+          };
+          for (const o of ops) {
+            switch (o.kind) {
+              case 'take': {
+                const c = queue.takeFrame();
+                if (c === null) queue.dropFrame();
+                else clones.push(c);
+                break;
+              }
+              case 'drop':
+                queue.dropFrame();
+                break;
+              case 'consume': {
+                const f = frames.tryNext();
+                if (f !== null) {
+                  checker.consumerSaw(f.sequence);
+                  held.push(f);
+                }
+                break;
+              }
+              case 'complete':
+              case 'cancel':
+              case 'release': {
+                const length = o.kind === 'release' ? held.length : clones.length;
+                if (length === 0) break;
+                const i = o.pick % length;
+                if (o.kind === 'release') {
+                  held[i]?.release();
+                  held.splice(i, 1);
+                } else {
+                  const c = clones[i] as StreamPointer;
+                  if (o.kind === 'complete')
+                    c.complete(16, o.bad === true ? FrameStatus.DataError : FrameStatus.Success);
+                  else c.cancel();
+                  clones.splice(i, 1);
+                }
+                break;
+              }
+              case 'restart':
+                await endRun();
+                frames = queue.frames();
+                queue.start({ start: START, period: PERIOD });
+                break;
+            }
+            const c = pool.census();
+            expect(c.held).toBe(held.length);
+            expect(c.mapped).toBe(queue.cloneCountNow);
+            expect(queue.cloneCountNow).toBeGreaterThanOrEqual(clones.length);
+            expect(pool.outstanding).toBe(slots - c.free);
+          }
+          await endRun();
+          checker.checkBalance();
+          checker.assertClean();
+          expect(checker.runs).toBeGreaterThanOrEqual(1);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 });
