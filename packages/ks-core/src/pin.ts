@@ -92,6 +92,8 @@ export interface PinEvents {
   /** Each single step, after the minidriver accepted it. */
   stateChange: [to: KsState, from: KsState];
   formatChange: [format: DataFormat];
+  /** STOP→ACQUIRE allocated the pool and queue (before the minidriver's dispatch): attach observers here. */
+  acquired: [pool: FramePool, queue: KsQueue];
   /** The device was removed: outstanding frames completed with Disconnected. */
   removed: [cause: unknown];
   closed: [];
@@ -118,6 +120,11 @@ export interface KsPinInit {
   readonly descriptor: PinDescriptor;
   readonly dispatch: PinDispatch | undefined;
   readonly logger: Logger;
+}
+
+function streamingState(kind: KsState, s: Streaming): PinState {
+  if (kind === 'stop') return { kind };
+  return { kind, framing: s.framing, pool: s.pool, queue: s.queue };
 }
 
 function streamingOf(s: PinState): Streaming | undefined {
@@ -581,7 +588,8 @@ export class KsPin {
       const queue = new KsQueue(pool, { logger: this.#log, name: this.label });
       const streaming: Streaming = { framing, pool, queue };
       // The pool exists before the dispatch so the minidriver can register it with the hardware.
-      this.#state = { kind: 'acquire', ...streaming };
+      this.#state = streamingState('acquire', streaming);
+      this.#emitter.emit('acquired', pool, queue);
       try {
         await this.#callSetState(to, from);
       } catch (err) {
@@ -600,11 +608,11 @@ export class KsPin {
         const period = format.kind === 'video' ? format.frameInterval : ksTime(1);
         streaming.queue.start({ start: this.masterClock.now(), period });
       }
-      this.#state = { kind: 'run', ...streaming };
+      this.#state = streamingState('run', streaming);
       try {
         await this.#callSetState(to, from);
       } catch (err) {
-        if (this.#state.kind === 'run') this.#state = { kind: 'pause', ...streaming };
+        if (this.#state.kind === 'run') this.#state = streamingState('pause', streaming);
         throw err;
       }
       this.#afterStep(to, from);
@@ -613,7 +621,7 @@ export class KsPin {
       return;
     }
     await this.#callSetState(to, from);
-    if (this.#state.kind === from) this.#state = { kind: to as 'pause', ...streaming };
+    if (this.#state.kind === from) this.#state = streamingState(to, streaming);
     this.#afterStep(to, from);
   }
 
@@ -632,12 +640,12 @@ export class KsPin {
     }
     if (from === 'run') {
       this.#clock?.pause();
-      this.#state = { kind: 'pause', ...streaming };
+      this.#state = streamingState('pause', streaming);
     } else if (from === 'pause') {
       // The hardware has stopped: cancel whatever it still holds and wait for the consumer.
       streaming.queue.cancelAll();
       await streaming.queue.stop();
-      this.#state = { kind: 'acquire', ...streaming };
+      this.#state = streamingState('acquire', streaming);
     } else {
       await streaming.queue.stop();
       this.#clock?.reset();

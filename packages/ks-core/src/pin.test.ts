@@ -1,0 +1,214 @@
+// Tests of the pin state machine, formats, streaming with the test minidriver, removal and close cascades.
+import { describe, it, expect } from '@jest/globals';
+import { ManualClock } from './manual-clock.js';
+import { createTestDevice, checkTestFrame, TestProperty } from './testing/test-minidriver.js';
+import { MediaSubtype } from './known-guids.js';
+import { frameIntervalFromRate } from './ks-time.js';
+import { KsError, KsStateError } from './ks-error.js';
+import { FrameStatus } from './stream-header.js';
+import type { KsState } from './pin.js';
+
+const PERIOD = frameIntervalFromRate(30);
+
+async function setup(faults = {}) {
+  const clock = new ManualClock(1_000_000n);
+  const { device, hardware } = createTestDevice(clock, { faults });
+  const filter = await device.createFilter();
+  const pin = await filter.createPin(0, { format: { subtype: MediaSubtype.YUY2, width: 64, height: 48 } });
+  return { clock, device, hardware, filter, pin };
+}
+
+describe('KsPin state machine', () => {
+  it('steps STOP→RUN one state at a time and dispatches each step', async () => {
+    const { pin, device } = await setup();
+    const steps: string[] = [];
+    pin.on('stateChange', (to, from) => steps.push(`${from}>${to}`));
+    await pin.setState('run');
+    expect(steps).toEqual(['stop>acquire', 'acquire>pause', 'pause>run']);
+    await pin.setState('stop');
+    expect(steps.slice(3)).toEqual(['run>pause', 'pause>acquire', 'acquire>stop']);
+    await device.close();
+  });
+
+  it('takes hardware at STOP→ACQUIRE, never at filter creation', async () => {
+    const { hardware, pin, device } = await setup({ failAcquire: true });
+    // Filter and pin creation succeeded although the hardware refuses.
+    expect(hardware.owner).toBeUndefined();
+    await expect(pin.setState('acquire')).rejects.toMatchObject({ code: 'DeviceBusy' });
+    expect(pin.state).toBe('stop');
+    await device.close();
+  });
+
+  it('a failing upward step leaves the pin in the last state reached', async () => {
+    const { pin, device } = await setup({ failStart: true });
+    await expect(pin.setState('run')).rejects.toMatchObject({ name: 'KsError', code: 'DeviceFailure' });
+    expect(pin.state).toBe('pause');
+    await pin.setState('stop');
+    expect(pin.state).toBe('stop');
+    await device.close();
+  });
+
+  it('wrong-state calls name current and required states', async () => {
+    const { pin, device } = await setup();
+    await pin.setState('run');
+    const err = await pin
+      .setFormat({ subtype: MediaSubtype.YUY2, width: 32, height: 24 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KsStateError);
+    expect((err as KsStateError).current).toBe('run');
+    expect((err as KsStateError).required).toEqual(['stop']);
+    expect((err as Error).message).toMatch(/setFormat\(\) requires state stop, but it is run/);
+    await pin.stop();
+    expect(() => pin.queue).toThrow(KsStateError);
+    await device.close();
+  });
+
+  it('refuses ACQUIRE without a format and unknown states', async () => {
+    const clock = new ManualClock();
+    const { device } = createTestDevice(clock);
+    const filter = await device.createFilter();
+    const pin = await filter.createPin(0);
+    await expect(pin.setState('acquire')).rejects.toMatchObject({ code: 'InvalidDeviceRequest' });
+    await expect(pin.setState('jump' as KsState)).rejects.toThrow(TypeError);
+    await device.close();
+  });
+
+  it('setFormat refuses adjusted requests unless accepted, and invalid ones', async () => {
+    const { pin, device } = await setup();
+    await expect(pin.setFormat({ subtype: MediaSubtype.YUY2, width: 50, height: 48 })).rejects.toMatchObject({
+      code: 'NoMatch',
+    });
+    const f = await pin.setFormat(
+      { subtype: MediaSubtype.YUY2, width: 50, height: 48 },
+      { acceptAdjusted: true },
+    );
+    expect(f.kind === 'video' && f.width).toBe(48);
+    await expect(pin.setFormat({ subtype: MediaSubtype.MJPG })).rejects.toMatchObject({ code: 'NoMatch' });
+    expect(pin.format).toBe(f);
+    await device.close();
+  });
+});
+
+describe('KsPin streaming with the test minidriver', () => {
+  it('delivers frames with content and timestamps computed from the index', async () => {
+    const { clock, pin, device } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    const start = clock.now();
+    for (let n = 0; n < 5; n++) {
+      clock.advance(PERIOD);
+      const r = await stream.next();
+      expect(r.done).toBe(false);
+      if (r.done === true) return;
+      const frame = r.value;
+      expect(frame.sequence).toBe(n);
+      expect(frame.presentationTime).toBe(start + BigInt(n) * PERIOD);
+      expect(frame.bytesUsed).toBe(64 * 48 * 2);
+      expect(checkTestFrame(frame.data, frame.bytesUsed, n)).toBe(true);
+      frame.release();
+    }
+    await pin.stop();
+    expect((await stream.next()).done).toBe(true);
+    await device.close();
+  });
+
+  it('counts drops when the consumer holds every slot, never blocking the producer', async () => {
+    const { clock, pin, device } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    const held = [];
+    for (let n = 0; n < 4; n++) {
+      clock.advance(PERIOD);
+      const r = await stream.next();
+      if (r.done !== true) held.push(r.value);
+    }
+    clock.advance(PERIOD * 3n); // three frame times with no free slot
+    for (const f of held) f.release();
+    pin.attemptProcessing();
+    clock.advance(PERIOD);
+    const r = await stream.next();
+    expect(r.done).toBe(false);
+    if (r.done !== true) {
+      expect(r.value.sequence).toBe(7);
+      expect(r.value.dropCount).toBe(3);
+      r.value.release();
+    }
+    const stopped = pin.stop();
+    await stopped;
+    await device.close();
+  });
+
+  it('stop resolves only when the consumer released every frame', async () => {
+    const { clock, pin, device } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    clock.advance(PERIOD);
+    const r = await stream.next();
+    let stopped = false;
+    const p = pin.stop().then(() => (stopped = true));
+    await new Promise((res) => setImmediate(res));
+    expect(stopped).toBe(false);
+    if (r.done !== true) r.value.release();
+    await p;
+    expect(stopped).toBe(true);
+    expect(() => r.done !== true && r.value.release()).toThrow();
+    await device.close();
+  });
+
+  it('hot-unplug completes outstanding frames with Disconnected and rejects new calls', async () => {
+    const { clock, pin, device, hardware, filter } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    clock.advance(PERIOD);
+    const first = await stream.next();
+    if (first.done !== true) first.value.release();
+    hardware.unplug();
+    await new Promise((res) => setImmediate(res));
+    expect(pin.state).toBe('removed');
+    const statuses: number[] = [];
+    for await (const f of stream) {
+      statuses.push(f.status);
+      f.release();
+    }
+    expect(statuses.length).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === FrameStatus.Disconnected)).toBe(true);
+    await expect(pin.setState('run')).rejects.toMatchObject({ code: 'Disconnected' });
+    await expect(filter.properties.get(TestProperty.set, TestProperty.Gain)).rejects.toMatchObject({
+      code: 'Disconnected',
+    });
+    await expect(device.createFilter()).rejects.toMatchObject({ code: 'Disconnected' });
+    await pin.drained();
+    await device.close();
+    await device.close();
+    expect(pin.state).toBe('closed');
+  });
+});
+
+describe('instances and close cascade', () => {
+  it('enforces instances.possible and frees the instance on close', async () => {
+    const { filter, pin, device } = await setup();
+    await expect(filter.createPin(0)).rejects.toMatchObject({ code: 'InsufficientResources' });
+    await expect(filter.createPin(7)).rejects.toMatchObject({ code: 'NotFound' });
+    await pin.close();
+    await pin.close();
+    expect(filter.pinCount(0)).toBe(0);
+    const again = await filter.createPin(0);
+    expect(again.instance).toBe(1);
+    await device.close();
+  });
+
+  it('using a closed filter or pin throws a typed error; device close cascades', async () => {
+    const { filter, pin, device } = await setup();
+    await pin.setState('run');
+    await device.close();
+    expect(filter.state).toBe('closed');
+    expect(pin.state).toBe('closed');
+    await expect(filter.createPin(0)).rejects.toMatchObject({ name: 'KsStateError', code: 'Closed' });
+    await expect(pin.setState('run')).rejects.toMatchObject({ code: 'Closed' });
+    expect(() => filter.proposeFormat(0, {})).toThrow(KsError);
+  });
+});
