@@ -490,7 +490,7 @@ static int call_stream_cb(struct stream *s, int slot, int status, int actual) {
   napi_open_handle_scope(env, &scope);
   napi_value cb, recv, argv[3], result;
   napi_get_reference_value(env, s->callback, &cb);
-  napi_get_undefined(env, &recv);
+  napi_get_global(env, &recv); /* MakeCallback needs an object receiver */
   napi_create_int32(env, slot, &argv[0]);
   napi_create_int32(env, status, &argv[1]);
   napi_create_int32(env, actual, &argv[2]);

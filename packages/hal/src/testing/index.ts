@@ -1,5 +1,9 @@
 // Test harnesses of hal, exported as ./testing.
 export {};
+export { ReplayTransport, ReplayTransportProvider } from './replay-transport.js';
+export { RecordingTransport } from './recording-transport.js';
+export { toHex, fromHex } from './usb-session.js';
+export type { UsbSession, UsbSessionEvent, RecordedError } from './usb-session.js';
 // --- PCIe card register-level access and the tuner picture (pcie/tuner helper) ---
 export {
   PcieRegister,

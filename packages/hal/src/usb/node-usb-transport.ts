@@ -108,7 +108,7 @@ export class NodeUsbTransportProvider implements UsbTransportProvider {
       );
     }
     try {
-      d.open(false);
+      d.open(); // true: also builds the interface objects of the active configuration (no SET_CONFIGURATION)
     } catch (e) {
       return Promise.reject(toHalError(e, `open ${id}`, id));
     }

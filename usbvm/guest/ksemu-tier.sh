@@ -1,0 +1,55 @@
+#!/bin/bash
+# Guest script of `pnpm test:usb`: runs our compiled VM tests (packages/hal/dist/usb/*.vm.test.js) against
+# (1) the USB/IP camera in bulk mode, (2) in iso mode, (3) the kernel UVC gadget on dummy_hcd_iso (when built).
+set -u
+H=${USBVM_HOME:-$(cd "$(dirname "$0")/.." && pwd)}
+. "$H/guest/lib.sh"
+exec 2>&1
+ROOT=${KSEMU_ROOT:?}
+T=$ROOT/packages/hal/dist/usb/uvc-camera.vm.test.js
+SERVER=${KSEMU_SERVER:-$H/poc/usbip-uvc-server.js}
+export KSEMU_VM_UNPLUG_CMD="$H/guest/ksemu-unplug.sh" KSEMU_VM_PLUG_CMD="$H/guest/ksemu-plug.sh"
+rc_all=0
+t_start=$(cut -d' ' -f1 /proc/uptime)
+
+# run NAME VAR=VALUE...: one node:test process; results in /results/NAME.txt
+run() {
+	local name=$1; shift
+	local t0; t0=$(cut -d' ' -f1 /proc/uptime)
+	env "$@" node --test --test-reporter=spec "$T" >"/results/$name.txt" 2>&1
+	local rc=$?
+	local dt; dt=$(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$t0}")
+	if [ $rc = 0 ]; then ok "$name (${dt}s)"; else bad "$name rc=$rc (${dt}s)"; sed 's/^/    /' "/results/$name.txt" | tail -40; rc_all=1; fi
+}
+
+modprobe vhci-hcd || exit 10
+modprobe uvcvideo || exit 10
+udevd_start || exit 10
+
+for mode in bulk iso; do
+	POC=$SERVER poc_start "$mode" --mode "$mode" --fps 30 || { bad "$mode server"; rc_all=1; continue; }
+	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20 || { bad "$mode attach"; rc_all=1; poc_stop; continue; }
+	udevadm settle -t 10
+	run "$mode-usbfs" KSEMU_VM_BACKEND=usbfs
+	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
+	udevadm settle -t 10
+	run "$mode-node-usb" KSEMU_VM_BACKEND=node-usb
+	poc_stop
+done
+
+if [ -f "$USBVM_BUILD/extra-modules/dummy_hcd_iso.ko" ] || modinfo dummy_hcd_iso >/dev/null 2>&1; then
+	modprobe dummy_hcd_iso || true
+	if uvc_gadget_start dummy_udc.0 gadget; then
+		wait_for "usb_dev_by_id $UVC_VID $UVC_PID >/dev/null" 20
+		udevadm settle -t 10
+		run gadget-usbfs KSEMU_VM_BACKEND=usbfs KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_UNPLUG_CMD= KSEMU_VM_PLUG_CMD=
+		uvc_gadget_stop
+	else
+		bad "gadget start"; rc_all=1
+	fi
+else
+	note "dummy_hcd_iso not built: gadget tier skipped (WITH_DUMMY_ISO=1 usbvm/setup.sh)"
+fi
+echo "tier_seconds=$(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$t_start}")" | tee /results/tier-time.txt
+summary
+exit $rc_all
