@@ -156,6 +156,7 @@ export type {
   UvcConfigurationFunction,
   UvcConfigurationStreamingInterface,
   UvcConfigurationFormat,
+  UvcConfigurationFormatType,
   UvcConfigurationFrame,
 } from './uvc/uvc-configuration.js';
 export { parseUvcDescriptors } from './uvc/descriptor-parser.js';

@@ -178,6 +178,18 @@ describe('PayloadReassembler (iso)', () => {
     ]);
   });
 
+  it('MJPEG_NO_EOF: a payload starting with SOI starts a new frame', () => {
+    const { r, frames } = collector({ transfer: 'isochronous', splitOnJpegSoi: true });
+    iso(r, pkt(2, 0x00, 0xff, 0xd8, 1));
+    iso(r, pkt(2, 0x00, 2));
+    iso(r, pkt(2, 0x00, 0xff, 0xd8, 3));
+    iso(r, pkt(2, 0x02, 4));
+    expect(frames.map((f) => [f.bytes, f.flags])).toEqual([
+      [[0xff, 0xd8, 1, 2], UvcFrameFlag.missingEof],
+      [[0xff, 0xd8, 3, 4], 0],
+    ]);
+  });
+
   it('flush() hands back a frame in progress', () => {
     const { r, frames } = collector({ transfer: 'isochronous' });
     iso(r, pkt(2, 0x00, 1));

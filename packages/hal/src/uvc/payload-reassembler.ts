@@ -88,6 +88,8 @@ export interface PayloadReassemblerOptions {
   readonly metadataCapacity?: number;
   /** STREAM_NO_FID quirk: the device never toggles FID; frames are delimited by EOF only. */
   readonly noFid?: boolean;
+  /** MJPEG_NO_EOF quirk (some Sonix/Kurokesu MJPEG cameras): a payload whose data starts with FF D8 starts a new frame. */
+  readonly splitOnJpegSoi?: boolean;
   /**
    * Called for every completed frame that had a destination. The frame object is reused; after the
    * callback the destination is cleared unless the callback set a new one with `setDestination`.
@@ -300,6 +302,18 @@ export class PayloadReassembler {
       }
     }
     this.lastFid = fid;
+    if (
+      this.o.splitOnJpegSoi &&
+      this.active &&
+      this.frame.bytesUsed > 0 &&
+      off + h + 1 < end &&
+      b[off + h] === 0xff &&
+      b[off + h + 1] === 0xd8
+    ) {
+      // MJPEG_NO_EOF quirk: a payload starting with a JPEG SOI begins a new frame.
+      this.complete(UvcFrameFlag.missingEof);
+      this.begin(fid);
+    }
     const f = this.frame;
     f.payloads++;
     if (info & PayloadHeaderBit.err) f.flags |= UvcFrameFlag.error;

@@ -12,9 +12,12 @@ export interface UvcConfigurationFrame {
   maxFrameBufferSize: number;
 }
 
+/** Format types of the JSON shape (simulcast variants are reported as their codec). */
+export type UvcConfigurationFormatType = Exclude<UvcFormatType, 'h264-simulcast' | 'vp8-simulcast'>;
+
 export interface UvcConfigurationFormat {
   index: number;
-  type: UvcFormatType;
+  type: UvcConfigurationFormatType;
   /** Lower-case canonical GUID; null for formats without one (MPEG-2 TS, DV). */
   guid: string | null;
   /** FOURCC when the GUID is FOURCC-derived, else null (private GUIDs). */
@@ -98,7 +101,7 @@ export function summarizeUvcDescriptors(d: UvcDescriptors): UvcConfiguration {
         })),
         formats: s.formats.map((fm) => ({
           index: fm.index,
-          type: fm.type,
+          type: fm.type === 'h264-simulcast' ? 'h264' : fm.type === 'vp8-simulcast' ? 'vp8' : fm.type,
           guid: fm.guid,
           fourcc: fm.fourcc,
           bitsPerPixel: fm.bitsPerPixel,
