@@ -5,3 +5,23 @@ export { StreamInvariantChecker, StreamInvariantError } from './invariant-checke
 export type { StreamRule, StreamViolation } from './invariant-checker.js';
 export { WorkerConsumer } from './worker-consumer.js';
 export type { CaughtError, WorkerConsumerOptions, WorkerConsumerReport } from './worker-consumer.js';
+// Object-model harnesses: manual clock, test minidriver, conformance suite.
+export { ManualClock } from '../manual-clock.js';
+export { describeMinidriverConformance } from './conformance.js';
+export type { ConformanceOptions, ConformanceSubject } from './conformance.js';
+export {
+  TestCaptureHardware,
+  testMinidriver,
+  testFilterDescriptor,
+  createTestDevice,
+  fillTestFrame,
+  checkTestFrame,
+  TestProperty,
+  TestEventSet,
+} from './test-minidriver.js';
+export type {
+  TestFilterContext,
+  TestPinContext,
+  TestHardwareFaults,
+  TestDeviceOptions,
+} from './test-minidriver.js';

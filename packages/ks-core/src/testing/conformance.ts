@@ -1,0 +1,289 @@
+// describeMinidriverConformance: one jest suite every minidriver × device runs (state table, capture N, start/stop cycles, unbalanced stop, hot-unplug, buffer balance).
+import { describe, it, expect, afterEach } from '@jest/globals';
+import type { KsDevice } from '../device.js';
+import type { KsFilter } from '../filter.js';
+import type { FormatRequest } from '../intersection.js';
+import { isKsError } from '../ks-error.js';
+import type { KsTime } from '../ks-time.js';
+import { ManualClock } from '../manual-clock.js';
+import { KS_STATES, type KsPin, type KsState } from '../pin.js';
+import { FrameStatus } from '../stream-header.js';
+import { StreamInvariantChecker } from './invariant-checker.js';
+import { WorkerConsumer } from './worker-consumer.js';
+
+/** What `makeDevice` returns: a device on the given clock and a way to pull it. */
+export interface ConformanceSubject {
+  readonly device: KsDevice;
+  /** Simulates the HAL device disconnecting; the minidriver must react with `device.surpriseRemoval()`. */
+  unplug(): void | Promise<void>;
+  /** Filter factory to test (default 0). */
+  readonly factory?: number;
+  /** Pin type to stream from (default: the first `out` pin with video data ranges). */
+  readonly pinId?: number;
+  /** Format to set (default `{}`: the first range's defaults). */
+  readonly format?: FormatRequest;
+}
+
+/** Options of {@link describeMinidriverConformance}. */
+export interface ConformanceOptions {
+  /** Frame counts of the capture test (default 1, 2, 3, 5, 8, 89 as lc-compliance). */
+  readonly frameCounts?: readonly number[];
+  /** Where frames are consumed: this thread's iterator or a Worker (default `main`). */
+  readonly consumer?: 'main' | 'worker';
+  /** Frame times allowed per expected frame before the test fails (default 4). */
+  readonly maxTicksPerFrame?: number;
+  /** Event-loop turns granted after each tick for asynchronous hardware (default 3). */
+  readonly settleTurns?: number;
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** One test's running context. */
+interface Run {
+  clock: ManualClock;
+  subject: ConformanceSubject;
+  filter: KsFilter;
+  pin: KsPin;
+  checker: StreamInvariantChecker;
+}
+
+/**
+ * Registers the conformance suite for one minidriver × device. `makeDevice` gets a fresh
+ * ManualClock per test and must build a fresh device on it. Every test ends with buffer balance
+ * (every slot free), the stream invariant checker clean, and the device closed.
+ */
+export function describeMinidriverConformance(
+  name: string,
+  makeDevice: (clock: ManualClock) => ConformanceSubject | Promise<ConformanceSubject>,
+  options: ConformanceOptions = {},
+): void {
+  const frameCounts = options.frameCounts ?? [1, 2, 3, 5, 8, 89];
+  const consumer = options.consumer ?? 'main';
+  const maxTicks = options.maxTicksPerFrame ?? 4;
+  const settle = options.settleTurns ?? 3;
+  const open: Run[] = [];
+
+  async function setup(): Promise<Run> {
+    const clock = new ManualClock(10_000_000n);
+    const subject = await makeDevice(clock);
+    const filter = await subject.device.createFilter(subject.factory ?? 0);
+    const pinId =
+      subject.pinId ??
+      filter.descriptor.pins.findIndex(
+        (p) => p.dataFlow === 'out' && p.dataRanges.some((r) => r.kind === 'video'),
+      );
+    expect(pinId).toBeGreaterThanOrEqual(0);
+    const pin = await filter.createPin(pinId);
+    const proposed = pin.proposeFormat(subject.format ?? {});
+    expect(proposed.status).not.toBe('invalid');
+    if (proposed.status !== 'invalid') await pin.setFormat(proposed.format);
+    const checker = new StreamInvariantChecker();
+    pin.on('acquired', (_pool, queue) => void checker.attach(queue));
+    const run = { clock, subject, filter, pin, checker };
+    open.push(run);
+    return run;
+  }
+
+  function period(pin: KsPin): KsTime {
+    const f = pin.format;
+    if (f?.kind !== 'video') throw new Error('conformance needs a video format');
+    return f.frameInterval;
+  }
+
+  async function tick(run: Run): Promise<void> {
+    run.clock.advance(period(run.pin));
+    for (let i = 0; i < settle; i++) await turn();
+  }
+
+  /** Ticks until `n` frames were consumed on this thread, releasing each; returns their statuses. */
+  async function captureMain(run: Run, n: number): Promise<number[]> {
+    const stream = run.pin.frames();
+    const statuses: number[] = [];
+    let ticks = 0;
+    while (statuses.length < n) {
+      const frame = stream.tryNext();
+      if (frame !== null) {
+        run.checker.consumerSaw(frame.sequence);
+        expect(frame.bytesUsed).toBeLessThanOrEqual(run.pin.framing.frameSize);
+        statuses.push(frame.status);
+        frame.release();
+        continue;
+      }
+      expect(stream.state).toBe('open');
+      if (ticks++ > n * maxTicks + 4)
+        throw new Error(`only ${statuses.length} of ${n} frames after ${ticks} frame times`);
+      await tick(run);
+    }
+    stream.close();
+    return statuses;
+  }
+
+  /** Ticks until `n` frames were delivered to a Worker consumer; returns its report after stop. */
+  async function captureWorker(run: Run, n: number): Promise<void> {
+    const worker = await WorkerConsumer.start(run.pin.shareFrames(), { recordLimit: n + 8 });
+    try {
+      const base = run.checker.deliveredCount;
+      let ticks = 0;
+      while (run.checker.deliveredCount - base < n) {
+        if (ticks++ > n * maxTicks + 4)
+          throw new Error(
+            `only ${run.checker.deliveredCount - base} of ${n} frames after ${ticks} frame times`,
+          );
+        await tick(run);
+        // Let the Worker take and release what was delivered, so the producer never runs dry.
+        for (let i = 0; i < 2000 && run.pin.pool.census().filled + run.pin.pool.census().held > 0; i++)
+          await turn();
+      }
+      await run.pin.setState('stop');
+      const report = await worker.report;
+      expect(report.received).toBe(run.checker.deliveredCount - base);
+      expect(report.statuses.every((s) => s === FrameStatus.Success)).toBe(true);
+      report.sequences.forEach((s) => run.checker.consumerSaw(s));
+    } finally {
+      await worker.terminate();
+    }
+  }
+
+  async function capture(run: Run, n: number): Promise<void> {
+    if (run.pin.state === 'stop') await run.pin.setState('acquire');
+    if (consumer === 'worker') {
+      const started = run.pin.setState('run');
+      await started;
+      await captureWorker(run, n);
+      return;
+    }
+    await run.pin.setState('run');
+    const statuses = await captureMain(run, n);
+    expect(statuses.every((s) => s === FrameStatus.Success)).toBe(true);
+    await run.pin.setState('stop');
+  }
+
+  describe(`minidriver conformance: ${name} (${consumer} consumer)`, () => {
+    afterEach(async () => {
+      for (const run of open.splice(0)) {
+        try {
+          if (run.pin.state !== 'closed' && run.pin.state !== 'removed') {
+            expect(run.pin.state).toBe('stop');
+          }
+          run.checker.checkBalance();
+          run.checker.assertClean();
+        } finally {
+          await run.subject.device.close().catch(() => undefined);
+        }
+        expect(run.pin.state).toBe('closed');
+      }
+    });
+
+    describe('state table', () => {
+      for (const from of KS_STATES) {
+        for (const to of KS_STATES) {
+          it(`${from} → ${to} moves one step at a time`, async () => {
+            const run = await setup();
+            await run.pin.setState(from);
+            const steps: string[] = [];
+            run.pin.on('stateChange', (t, f) => steps.push(`${f}>${t}`));
+            await run.pin.setState(to);
+            expect(run.pin.state).toBe(to);
+            const i = KS_STATES.indexOf(from);
+            const j = KS_STATES.indexOf(to);
+            const expected: string[] = [];
+            for (let k = i; k !== j; k += i < j ? 1 : -1)
+              expected.push(`${KS_STATES[k]}>${KS_STATES[k + (i < j ? 1 : -1)]}`);
+            expect(steps).toEqual(expected);
+            await run.pin.setState('stop');
+          });
+        }
+      }
+
+      const streamingStates: KsState[] = ['acquire', 'pause', 'run'];
+      for (const state of streamingStates) {
+        it(`setFormat in ${state} throws a wrong-state error naming both states`, async () => {
+          const run = await setup();
+          await run.pin.setState(state);
+          const err = await run.pin.setFormat(run.pin.format!).catch((e: unknown) => e);
+          expect(isKsError(err) && err.code).toBe('InvalidDeviceState');
+          expect((err as { current?: string }).current).toBe(state);
+          expect((err as { required?: string[] }).required).toEqual(['stop']);
+          await run.pin.setState('stop');
+        });
+      }
+
+      it('frames() in stop throws a wrong-state error; unknown states are TypeErrors', async () => {
+        const run = await setup();
+        expect(() => run.pin.frames()).toThrow(
+          expect.objectContaining({ code: 'InvalidDeviceState', current: 'stop' }) as unknown as Error,
+        );
+        await expect(run.pin.setState('started' as KsState)).rejects.toThrow(TypeError);
+      });
+    });
+
+    describe('capture', () => {
+      for (const n of frameCounts) {
+        it(`captures ${n} frame(s)`, async () => {
+          const run = await setup();
+          await capture(run, n);
+        });
+      }
+
+      it('three start/stop cycles', async () => {
+        const run = await setup();
+        for (let cycle = 0; cycle < 3; cycle++) await capture(run, 3);
+        expect(run.checker.runs).toBe(3);
+      });
+
+      it('stop with frames queued (unbalanced stop)', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const stream = run.pin.frames();
+        await run.pin.setState('run');
+        for (let i = 0; i < 3; i++) await tick(run);
+        const stopping = run.pin.setState('stop');
+        // Whatever was delivered before the stop is still readable; then the stream ends.
+        for await (const frame of stream) {
+          run.checker.consumerSaw(frame.sequence);
+          frame.release();
+        }
+        await stopping;
+        expect(run.pin.state).toBe('stop');
+      });
+
+      it('stop with no consumer attached', async () => {
+        const run = await setup();
+        await run.pin.setState('run');
+        for (let i = 0; i < 3; i++) await tick(run);
+        await run.pin.setState('stop');
+        expect(run.pin.state).toBe('stop');
+      });
+    });
+
+    describe('hot-unplug', () => {
+      it('mid-stream: outstanding frames complete with Disconnected, new calls reject, close still works', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const stream = run.pin.frames();
+        await run.pin.setState('run');
+        let got = 0;
+        for (let i = 0; i < 20 && got < 2; i++) {
+          await tick(run);
+          for (let f = stream.tryNext(); f !== null; f = stream.tryNext()) {
+            got++;
+            f.release();
+          }
+        }
+        expect(got).toBeGreaterThanOrEqual(2);
+        await run.subject.unplug();
+        for (let i = 0; i < 50 && run.pin.state !== 'removed'; i++) await turn();
+        expect(run.pin.state).toBe('removed');
+        for await (const frame of stream) {
+          expect([FrameStatus.Disconnected, FrameStatus.Success]).toContain(frame.status);
+          frame.release();
+        }
+        await run.pin.drained();
+        await expect(run.pin.setState('run')).rejects.toMatchObject({ code: 'Disconnected' });
+        await expect(run.filter.createPin(run.pin.id)).rejects.toMatchObject({ code: 'Disconnected' });
+        await run.subject.device.close();
+        expect(run.pin.state).toBe('closed');
+      });
+    });
+  });
+}
