@@ -31,7 +31,7 @@ function produceOne(queue: KsQueue): boolean {
     queue.dropFrame();
     return false;
   }
-  const seq = queue.nextFrameIndex + queue.cloneCountNow - 1;
+  const seq = queue.nextFrameIndex + queue.undeliveredClones - 1;
   const d = c.data;
   d[0] = seq & 0xff;
   d[1] = (seq >>> 8) & 0xff;

@@ -405,8 +405,8 @@ describe('KsQueue property', () => {
             }
             const c = pool.census();
             expect(c.held).toBe(held.length);
-            expect(c.mapped).toBe(queue.cloneCountNow);
-            expect(queue.cloneCountNow).toBeGreaterThanOrEqual(clones.length);
+            expect(c.mapped).toBe(queue.undeliveredClones);
+            expect(queue.undeliveredClones).toBeGreaterThanOrEqual(clones.length);
             expect(pool.outstanding).toBe(slots - c.free);
           }
           await endRun();
@@ -417,5 +417,37 @@ describe('KsQueue property', () => {
       ),
       { numRuns: 150 },
     );
+  });
+});
+
+describe('KsQueue stop while stopped', () => {
+  it('ends a consumer that attached for a run that never started', async () => {
+    const { queue } = setup(2);
+    const frames = queue.frames();
+    const next = frames.next();
+    await queue.stop();
+    expect((await next).done).toBe(true);
+    expect(queue.snapshot()).toEqual({
+      state: 'stopped',
+      slots: { free: 2, queued: 0, mapped: 0, filled: 0, held: 0 },
+      undeliveredClones: 0,
+      stats: { delivered: 0, dropped: 0, cancelled: 0 },
+    });
+  });
+
+  it('requeues every slot after cancelAll while running, including ones released meanwhile', () => {
+    const { pool, queue } = setup(3);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    const f = frames.tryNext();
+    queue.takeFrame();
+    queue.cancelAll();
+    f?.release();
+    expect(queue.queuedCount).toBe(3);
+    expect(pool.census().queued).toBe(3);
+    const c = queue.takeFrame();
+    c?.complete(1);
+    expect(frames.tryNext()?.sequence).toBe(1);
   });
 });

@@ -133,7 +133,8 @@ export class KsQueue implements StreamPointerHost {
     this.log = (options.logger ?? silentLogger()).child({ queue: this.name });
     const n = pool.slotCount;
     this.filled = SlotRing.create(n);
-    this.released = SlotRing.create(n);
+    // Twice the slots: a release racing a start/cancel scan may leave one stale id per slot (see refill).
+    this.released = SlotRing.create(2 * n);
     this.pending = new Int32Array(n);
     this.clones = new Int32Array(n);
     this.cloneDone = new Uint8Array(n);
@@ -169,8 +170,26 @@ export class KsQueue implements StreamPointerHost {
   }
 
   /** Clones not yet delivered (owned by the hardware or waiting for an earlier clone). */
-  get cloneCountNow(): number {
+  get undeliveredClones(): number {
     return this.cloneCount;
+  }
+
+  /**
+   * Where every slot is, for diagnostics and error messages (e.g. why a stop is still waiting).
+   * Allocates; not for the per-frame path.
+   */
+  snapshot(): {
+    state: QueueState;
+    slots: ReturnType<FramePool['census']>;
+    undeliveredClones: number;
+    stats: QueueStats;
+  } {
+    return {
+      state: this._state,
+      slots: this.pool.census(),
+      undeliveredClones: this.cloneCount,
+      stats: { ...this.counters },
+    };
   }
 
   /** Time base of the current (or last) run. */
@@ -374,7 +393,8 @@ export class KsQueue implements StreamPointerHost {
     this.cancelPending();
     channel?.reset();
     if (channel !== undefined) this.skippedSeen = channel.skipped;
-    // Slots freed here are not in the released ring; let the next refill find them.
+    // Slots freed here are not in the released ring; let the next refill find them (old ids are moot).
+    while (this.released.pop() >= 0);
     this.needsScan = true;
     if (cancelled > 0) this.log.debug({ cancelled }, 'clones cancelled');
   }
@@ -383,11 +403,16 @@ export class KsQueue implements StreamPointerHost {
    * Ends the run: cancels every clone and queued frame (`cancelAll`), marks the end of the stream (the
    * consumer finishes after the frames already delivered), discards undelivered frames when no consumer is
    * attached, and resolves when every slot is free (the consumer released what it holds). Idempotent:
-   * while `stopping` it returns the same promise; when `stopped` it resolves at once.
+   * while `stopping` it returns the same promise; when `stopped` it resolves at once (and ends an attached
+   * consumer's iterator, which would otherwise wait for a run that is not coming).
    * The hardware must be stopped before (pass its `channel` to forget its mappings).
    */
   stop(channel?: CompletionChannel): Promise<void> {
-    if (this._state === 'stopped') return Promise.resolve();
+    if (this._state === 'stopped') {
+      // Nothing runs, but a consumer attached for a run that will not come must not wait forever.
+      if (this.filled.lockHolder === RingConsumer.Consumer) this.filled.markEnd();
+      return Promise.resolve();
+    }
     if (this._state === 'stopping' && this.stopPromise !== undefined) return this.stopPromise;
     this._state = 'stopping';
     for (const o of this.observers) this.notify(o.stopping, o);
