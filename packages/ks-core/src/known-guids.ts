@@ -59,9 +59,13 @@ export const knownGuids = new GuidRegistry();
 function group<const T extends Record<string, string>>(
   prefix: string,
   table: T,
+  upperCaseNames = false,
 ): { readonly [K in keyof T]: Guid } {
   const out: Record<string, Guid> = {};
-  for (const [key, value] of Object.entries(table)) out[key] = knownGuids.register(`${prefix}${key}`, value);
+  // Registered names are the header's names (PROPSETID_VIDCAP_VIDEOPROCAMP); keys stay readable.
+  for (const [key, value] of Object.entries(table)) {
+    out[key] = knownGuids.register(`${prefix}${upperCaseNames ? key.toUpperCase() : key}`, value);
+  }
   return Object.freeze(out) as { readonly [K in keyof T]: Guid };
 }
 
@@ -167,20 +171,28 @@ export const PropSetId = Object.freeze({
     Quality: 'd16ad380-ac1a-11cf-a5d6-28db04c10000',
     MediaSeeking: 'ee904f0c-d09b-11d0-abe9-00a0c9223196',
   }),
-  ...group('PROPSETID_VIDCAP_', {
-    VideoProcAmp: 'c6e13360-30ac-11d0-a18c-00a0c9118956',
-    CameraControl: 'c6e13370-30ac-11d0-a18c-00a0c9118956',
-    VideoDecoder: 'c6e13350-30ac-11d0-a18c-00a0c9118956',
-    VideoEncoder: '6a2e0610-28e4-11d0-a18c-00a0c9118956',
-    VideoControl: '6a2e0670-28e4-11d0-a18c-00a0c9118956',
-    VideoCompression: 'c6e13343-30ac-11d0-a18c-00a0c9118956',
-    DroppedFrames: 'c6e13344-30ac-11d0-a18c-00a0c9118956',
-    CrossBar: '6a2e0640-28e4-11d0-a18c-00a0c9118956',
-    TVAudio: '6a2e0650-28e4-11d0-a18c-00a0c9118956',
-  }),
-  ...group('PROPSETID_', {
-    Tuner: '6a2e0605-28e4-11d0-a18c-00a0c9118956',
-  }),
+  ...group(
+    'PROPSETID_VIDCAP_',
+    {
+      VideoProcAmp: 'c6e13360-30ac-11d0-a18c-00a0c9118956',
+      CameraControl: 'c6e13370-30ac-11d0-a18c-00a0c9118956',
+      VideoDecoder: 'c6e13350-30ac-11d0-a18c-00a0c9118956',
+      VideoEncoder: '6a2e0610-28e4-11d0-a18c-00a0c9118956',
+      VideoControl: '6a2e0670-28e4-11d0-a18c-00a0c9118956',
+      VideoCompression: 'c6e13343-30ac-11d0-a18c-00a0c9118956',
+      DroppedFrames: 'c6e13344-30ac-11d0-a18c-00a0c9118956',
+      CrossBar: '6a2e0640-28e4-11d0-a18c-00a0c9118956',
+      TVAudio: '6a2e0650-28e4-11d0-a18c-00a0c9118956',
+    },
+    true,
+  ),
+  ...group(
+    'PROPSETID_',
+    {
+      Tuner: '6a2e0605-28e4-11d0-a18c-00a0c9118956',
+    },
+    true,
+  ),
 });
 
 /** Event sets: KSEVENTSETID_* and the video-capture EVENTSETID_* (ksmedia.h, ks.h). */
@@ -191,11 +203,15 @@ export const EventSetId = Object.freeze({
     StreamAllocator: '75d95571-073c-11d0-a161-0020afd156e4',
     VIDCAP_TVAUDIO: '6a2e0651-28e4-11d0-a18c-00a0c9118956',
   }),
-  ...group('EVENTSETID_', {
-    Tuner: '6a2e0606-28e4-11d0-a18c-00a0c9118956',
-    CrossBar: '6a2e0641-28e4-11d0-a18c-00a0c9118956',
-    VideoDecoder: '6a2e0621-28e4-11d0-a18c-00a0c9118956',
-  }),
+  ...group(
+    'EVENTSETID_',
+    {
+      Tuner: '6a2e0606-28e4-11d0-a18c-00a0c9118956',
+      CrossBar: '6a2e0641-28e4-11d0-a18c-00a0c9118956',
+      VideoDecoder: '6a2e0621-28e4-11d0-a18c-00a0c9118956',
+    },
+    true,
+  ),
 });
 
 /** KSNODETYPE_*: topology node types (ksmedia.h). */
