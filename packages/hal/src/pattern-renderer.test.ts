@@ -84,6 +84,39 @@ describe('PatternRenderer', () => {
     });
   }
 
+  it('dirty repaint with per-character overlay repaint (even font scale) equals full render', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<Fourcc>('YUY2', 'NV12', 'I420', 'UYVY'),
+        fc.constantFrom<PatternKind>('moving-box', 'smpte-bars'),
+        fc.array(fc.tuple(fc.nat(2), fc.nat(100_000)), { minLength: 1, maxLength: 8 }),
+        (fourcc, pattern, steps) => {
+          const f = fmt(fourcc, 480, 540);
+          const r = new PatternRenderer({ pattern }, f);
+          const size = r.layout.imageSize;
+          const stride = (size + 3) & ~3;
+          const pool = new Uint8Array(new SharedArrayBuffer(stride * 3));
+          const ref = new Uint8Array(new SharedArrayBuffer(stride));
+          const held = [-1, -1, -1];
+          for (const [slot, n0] of steps) {
+            // Mostly nearby frames (few characters change), sometimes far ones.
+            const n = n0 % 7 === 0 ? n0 : 5000 + (n0 % 40);
+            r.render(pool, slot * stride, size, n, held[slot]!);
+            held[slot] = n;
+            r.render(ref, 0, size, n, -1);
+            if (
+              firstDifference(pool.subarray(slot * stride, slot * stride + size), ref.subarray(0, size)) !==
+              -1
+            )
+              return false;
+          }
+          return true;
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
   it('dirty repaint equals full render for any frame sequence and slot reuse order', () => {
     const kinds: PatternKind[] = ['moving-box', 'smpte-bars', 'checkerboard', 'noise'];
     fc.assert(

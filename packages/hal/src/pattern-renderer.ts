@@ -134,6 +134,9 @@ export class PatternRenderer implements FrameRenderer {
   private readonly plateRows: ReadonlyArray<readonly Row[]>;
   private readonly plateKind: Int32Array;
   private readonly noiseIndices: Uint16Array;
+  /** Per-character repaint: encoded glyph rows [glyph][font row][plane], or undefined when cells are not chroma-aligned. */
+  private readonly glyphCells: ReadonlyArray<ReadonlyArray<readonly Row[]>> | undefined;
+  private readonly previousText = new Uint8Array(OVERLAY_TEXT_LENGTH);
   private views:
     | {
         buffer: ArrayBufferLike;
@@ -208,6 +211,32 @@ export class PatternRenderer implements FrameRenderer {
       );
     }
     this.noiseIndices = new Uint16Array(width + 4);
+
+    // Character cells can be repainted alone when their edges fall on chroma sample pairs
+    // (even font scale) and the plate is not clipped by the frame.
+    const s = this.g.fontScale;
+    const cellPx = CELL_COLUMNS * s;
+    const unclipped =
+      this.g.plateWidth >= (OVERLAY_TEXT_LENGTH * CELL_COLUMNS + 1) * s &&
+      this.g.plateHeight >= (GLYPH_ROWS + 2) * s;
+    if (this.overlay && s % 2 === 0 && unclipped) {
+      const cellIndices = new Uint16Array(cellPx);
+      this.glyphCells = Array.from({ length: 12 }, (_, glyph) =>
+        Array.from({ length: GLYPH_ROWS }, (_, fy) => {
+          const bits = glyphRow(glyph, fy);
+          for (let px = 0; px < cellPx; px++) {
+            const col = Math.floor(px / s);
+            const lit = col < GLYPH_COLUMNS && ((bits >> (GLYPH_COLUMNS - 1 - col)) & 1) === 1;
+            cellIndices[px] = lit ? Colour.White100 : Colour.Black;
+          }
+          return this.planes.map((_, i) => {
+            const row = makeRow(planeByteOffset(this.fourcc, i, cellPx));
+            encodePlaneSegment(this.fourcc, this.palette, i, cellIndices, 0, cellPx, row.u8, 0);
+            return row;
+          });
+        }),
+      );
+    }
   }
 
   render(target: Uint8Array, offset: number, capacity: number, n: number, previous: number): number {
@@ -258,18 +287,57 @@ export class PatternRenderer implements FrameRenderer {
     n: number,
     previous: number,
   ): void {
+    // Whether the plate's pixels are still exactly the previous frame's plate.
+    let plateIntact = true;
     if (this.options.pattern === 'moving-box') {
       const ox = boxX(this.g, previous);
       const oy = boxY(this.g, previous);
-      if (ox !== boxX(this.g, n) || oy !== boxY(this.g, n)) {
+      const nx = boxX(this.g, n);
+      const ny = boxY(this.g, n);
+      if (ox !== nx || oy !== ny) {
         this.restoreBackground(u8, u16, u32, base, ox, oy, this.g.boxSize, this.g.boxSize);
         this.paintBox(u8, u16, u32, base, n);
-      } else if (this.overlay) {
-        // Box did not move, but the old plate may have covered part of it: nothing to do, the
-        // plate is repainted below on the same rectangle.
+        plateIntact = !this.touchesPlate(ox, oy) && !this.touchesPlate(nx, ny);
       }
     }
-    if (this.overlay) this.paintPlate(u8, base, n);
+    if (!this.overlay) return;
+    if (plateIntact && this.glyphCells !== undefined) this.paintChangedCells(u8, base, n, previous);
+    else this.paintPlate(u8, base, n);
+  }
+
+  /** True when the box at (x, y) overlaps the overlay plate. */
+  private touchesPlate(x: number, y: number): boolean {
+    const g = this.g;
+    const size = g.boxSize;
+    return (
+      x < g.plateX + g.plateWidth &&
+      x + size > g.plateX &&
+      y < g.plateY + g.plateHeight &&
+      y + size > g.plateY
+    );
+  }
+
+  /** Repaints only the characters whose glyph differs between frame `previous` and `n`. */
+  private paintChangedCells(u8: Uint8Array, base: number, n: number, previous: number): void {
+    const cells = this.glyphCells!;
+    const g = this.g;
+    const s = g.fontScale;
+    overlayText(previous, this.fps, this.previousText);
+    overlayText(n, this.fps, this.text);
+    for (let c = 0; c < OVERLAY_TEXT_LENGTH; c++) {
+      const glyph = this.text[c]!;
+      if (glyph === this.previousText[c]) continue;
+      const x0 = g.plateX + (1 + c * CELL_COLUMNS) * s;
+      for (let p = 0; p < this.planes.length; p++) {
+        const plane = this.planes[p]!;
+        const xb = base + plane.offset + planeByteOffset(this.fourcc, p, x0);
+        for (let py = s; py < (GLYPH_ROWS + 1) * s; py++) {
+          if (plane.half && (py & 1) !== 0) continue;
+          const row = plane.half ? (g.plateY + py) >> 1 : g.plateY + py;
+          u8.set(cells[glyph]![Math.floor(py / s) - 1]![p]!.u8, xb + row * plane.stride);
+        }
+      }
+    }
   }
 
   private paintBox(u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, base: number, n: number): void {
