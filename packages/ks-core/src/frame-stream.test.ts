@@ -275,3 +275,16 @@ describe('FrameStream in a Worker', () => {
     }
   });
 });
+
+describe('FrameStream close', () => {
+  it('finishes a pending next() at once', async () => {
+    const { queue } = setup();
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const pending = frames.next();
+    await settle();
+    frames.close();
+    expect((await pending).done).toBe(true);
+    await queue.stop();
+  });
+});

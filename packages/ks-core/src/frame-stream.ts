@@ -238,6 +238,8 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
       this.released.push(s);
     }
     this.finish();
+    // A next() waiting in this thread must see the end now, not at the producer's next push.
+    this.filled.wake();
   }
 
   /** @internal Called by Frame.release(). */

@@ -121,6 +121,12 @@ export class SlotRing {
     Atomics.notify(this.w, R_SIGNAL);
   }
 
+  /** Either side: wakes every `waitAsync` waiter without changing the contents (e.g. a consumer closing). */
+  wake(): void {
+    Atomics.add(this.w, R_SIGNAL, 1);
+    Atomics.notify(this.w, R_SIGNAL);
+  }
+
   /** End-of-stream marks so far; a consumer compares it with the count it saw when it attached. */
   get ends(): number {
     return Atomics.load(this.w, R_ENDS);
