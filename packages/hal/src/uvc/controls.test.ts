@@ -49,6 +49,8 @@ describe('control tables', () => {
     ]);
     expect(controlNames(CAMERA_TERMINAL_CONTROLS, 1 << 18, 3)).toEqual(['privacy']);
     expect(controlNames(CAMERA_TERMINAL_CONTROLS, 1 << 15, 3)).toEqual(['bit15']);
+    expect(controlNames(CAMERA_TERMINAL_CONTROLS, 1 << 21, 3, 0x0110)).toEqual(['bit21']);
+    expect(controlNames(CAMERA_TERMINAL_CONTROLS, 1 << 21, 3, 0x0150)).toEqual(['region-of-interest']);
     expect(findControl(CAMERA_TERMINAL_CONTROLS, 'focus-auto')!.selector).toBe(0x08);
     expect(findControl(PROCESSING_UNIT_CONTROLS, 'brightness')).toMatchObject({
       selector: 0x02,

@@ -167,14 +167,30 @@ export const PROCESSING_UNIT_CONTROLS: readonly UvcControlDef[] = Object.freeze(
   one('contrast-auto', 0x13, 18, 1),
 ]);
 
-/** Names of the controls whose bits are set in `bmControls`, in table order; unknown set bits become `bit<N>`. */
-export function controlNames(table: readonly UvcControlDef[], bmControls: number, controlSize = 6): string[] {
+/** Controls UVC 1.5 added (CT D19–D21, PU D18): reserved bits in 1.0/1.1 descriptors. */
+export const UVC15_CONTROL_NAMES: ReadonlySet<string> = new Set([
+  'focus-simple',
+  'window',
+  'region-of-interest',
+  'contrast-auto',
+]);
+
+/**
+ * Names of the controls whose bits are set in `bmControls`, in bit order. Set bits without a control
+ * (reserved, vendor, or 1.5-only bits in a function older than `bcdUVC` 1.50) become `bit<N>`.
+ */
+export function controlNames(
+  table: readonly UvcControlDef[],
+  bmControls: number,
+  controlSize = 6,
+  bcdUVC = 0x0150,
+): string[] {
   const names: string[] = [];
   const bits = Math.min(controlSize, 6) * 8;
   for (let bit = 0; bit < bits; bit++) {
     if (Math.floor(bmControls / 2 ** bit) % 2 === 0) continue;
     const d = table.find((c) => c.bit === bit);
-    names.push(d ? d.name : `bit${bit}`);
+    names.push(d && (bcdUVC >= 0x0150 || !UVC15_CONTROL_NAMES.has(d.name)) ? d.name : `bit${bit}`);
   }
   return names;
 }

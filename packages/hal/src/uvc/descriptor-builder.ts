@@ -1,7 +1,7 @@
 // UVC descriptor builder (device side): a typed camera description → device, configuration and string descriptor bytes.
 
 import type { UvcControlDef } from './controls.js';
-import { CAMERA_TERMINAL_CONTROLS, PROCESSING_UNIT_CONTROLS } from './controls.js';
+import { CAMERA_TERMINAL_CONTROLS, PROCESSING_UNIT_CONTROLS, UVC15_CONTROL_NAMES } from './controls.js';
 import type { UvcFrameIntervals, UvcGuid } from './descriptor-types.js';
 import {
   TerminalType,
@@ -94,9 +94,6 @@ export interface BuiltUvcDescriptors {
   readonly configuration: Uint8Array;
   readonly layout: UvcDescriptorLayout;
 }
-
-/** Controls UVC 1.5 added (CT D19–D21, PU D18). */
-const UVC15_ONLY = new Set(['focus-simple', 'window', 'region-of-interest', 'contrast-auto']);
 
 const DEFAULT_BPP: Record<string, number> = {
   YUY2: 16,
@@ -227,7 +224,7 @@ export function buildUvcDescriptors(desc: UvcCameraDescription): BuiltUvcDescrip
   const puBits = controlBits(PROCESSING_UNIT_CONTROLS, desc.processingControls ?? [], 'processing unit');
   if (bcdUVC < 0x0150) {
     for (const n of [...(desc.cameraControls ?? []), ...(desc.processingControls ?? [])]) {
-      if (UVC15_ONLY.has(n)) throw new RangeError(`control '${n}' needs bcdUVC 0x0150`);
+      if (UVC15_CONTROL_NAMES.has(n)) throw new RangeError(`control '${n}' needs bcdUVC 0x0150`);
     }
   }
   const ctSize = 3;

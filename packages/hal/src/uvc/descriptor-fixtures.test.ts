@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseUvcConfiguration } from './uvc-configuration.js';
 import type { UvcConfiguration } from './uvc-configuration.js';
 import { parseUsbDeviceDescriptor } from './usb-descriptor.js';
+import { UVC15_CONTROL_NAMES } from './controls.js';
 
 const ROOT =
   process.env['KSEMU_UVC_FIXTURES'] ??
@@ -250,6 +251,52 @@ d('real camera descriptors', () => {
       for (const f of r.functions)
         for (const s of f.streamingInterfaces)
           for (const a of s.altSettings) expect(lsusbPackets.has(a.maxPacketSize)).toBe(true);
+    });
+  }
+
+  /** lsusb's control names → ours (lsusb decodes the same bmControls bits with its own table). */
+  function lsusbControlName(n: string): string {
+    if (n === 'Analog Video Lock Status') return 'analog-lock-status';
+    return n
+      .toLowerCase()
+      .replace('auto-exposure', 'ae')
+      .replace(', auto', '-auto')
+      .replace(', simple', '-simple')
+      .replace(' (absolute)', '-absolute')
+      .replace(' (relative)', '-relative')
+      .replace(/ /g, '-');
+  }
+  for (const [text, binary] of Object.entries(TEXTS)) {
+    it(`${text}: camera terminal and processing unit controls agree with lsusb's decoding`, () => {
+      const lines = readFileSync(join(ROOT, 'text', text), 'utf8').split('\n');
+      const blocks: string[] = [];
+      for (let i = 0; i < lines.length; i++) {
+        const m = /^(\s+)bmControls\s+0x([0-9a-f]+)\s*$/.exec(lines[i]!);
+        if (!m) continue;
+        const indent = m[1]!.length;
+        const names: string[] = [];
+        for (let k = i + 1; k < lines.length && /^\s*/.exec(lines[k]!)![0].length > indent; k++)
+          names.push(lines[k]!.trim());
+        // lsusb's decoding of the 1.5-only bits depends on its version and the device's; compare the rest.
+        const ours = names
+          .filter((n) => n !== 'Reserved')
+          .map(lsusbControlName)
+          .filter((n) => !UVC15_CONTROL_NAMES.has(n));
+        blocks.push(`${parseInt(m[2]!, 16)}:${ours.join(',')}`);
+      }
+      const r = parse(binary);
+      const parsed = r.functions.flatMap((f) => [
+        ...f.inputTerminals
+          .filter((t) => t.type === 'camera')
+          .map(
+            (t) =>
+              `${t.bmControls}:${t.controls.filter((c) => !/^bit\d+$/.test(c) && !UVC15_CONTROL_NAMES.has(c)).join(',')}`,
+          ),
+        ...f.processingUnits.map(
+          (p) => `${p.bmControls}:${p.controls.filter((c) => !UVC15_CONTROL_NAMES.has(c)).join(',')}`,
+        ),
+      ]);
+      expect(parsed.sort()).toEqual(blocks.sort());
     });
   }
 

@@ -115,7 +115,7 @@ function parseControlInterface(itf: UsbInterface, warnings: string[]): MutableFu
             ocularFocalLength: u16(b, 12),
             controlSize: n,
             bmControls: bm,
-            controls: controlNames(CAMERA_TERMINAL_CONTROLS, bm, n),
+            controls: controlNames(CAMERA_TERMINAL_CONTROLS, bm, n, fn.bcdUVC),
           });
         } else if (terminalType === TerminalType.mediaTransportInput && d.length >= 9) {
           const n = Math.min(u8(b, 8), d.length - 9);
@@ -167,7 +167,7 @@ function parseControlInterface(itf: UsbInterface, warnings: string[]): MutableFu
           maxMultiplier: u16(b, 5),
           controlSize: n,
           bmControls: bm,
-          controls: controlNames(PROCESSING_UNIT_CONTROLS, bm, n),
+          controls: controlNames(PROCESSING_UNIT_CONTROLS, bm, n, fn.bcdUVC),
           ...(hasStandards ? { videoStandards: u8(b, 9 + n) } : {}),
         });
         break;
