@@ -12,6 +12,8 @@ import {
   FrameStatus,
   KsError,
   type Clock,
+  type KsTime,
+  type ScheduledCallback,
   type DataFormat,
   type KsPin,
   type KsState,
@@ -58,8 +60,15 @@ export class DmaCaptureContext {
   /** @internal */ frameBytes = 0;
   /** @internal */ capacity = 0;
   /** @internal */ halStart = 0n;
-  /** @internal */ period = 1n;
+  /** @internal */ base: bigint | undefined;
+  /** @internal */ offset = 0;
   /** @internal */ onCompletion: ((count: number) => void) | undefined;
+  /** @internal */ kick: ScheduledCallback | undefined;
+  /** @internal */ halfPeriod = 1n;
+  /** @internal */ readonly onKick = (): void => {
+    this.kick = undefined;
+    this.pin.attemptProcessing();
+  };
   constructor(readonly pin: KsPin) {}
 }
 
@@ -139,13 +148,21 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
     }
   };
 
-  /** Frame number k counted from the run's start (hal numbers may start near 2^32 under a fault plan). */
+  /**
+   * Frame number k counted from the run's start. hal's frame index may start anywhere (just below
+   * 2^32 under a near-wrap fault plan): the first completion fixes the base (its index minus the
+   * frames lost before it), later ones count from it, so KS picture numbers start at 0 and never
+   * wrap (KS_FRAME_INFO.PictureNumber is 64-bit; the device counter is 32-bit).
+   */
   const frameNumber = (ctx: DmaCaptureContext, rec: CompletionRecord): number => {
-    if (rec.duration <= 0n || rec.presentationTime < ctx.halStart) return -1;
-    return Number((rec.presentationTime - ctx.halStart) / ctx.period);
+    if (rec.frameIndex < 0n) return -1;
+    if (ctx.base === undefined) ctx.base = rec.frameIndex - BigInt(rec.dropsBefore);
+    return ctx.offset + Number(rec.frameIndex - ctx.base);
   };
 
   const release = async (ctx: DmaCaptureContext): Promise<void> => {
+    ctx.kick?.cancel();
+    ctx.kick = undefined;
     ctx.unsubscribe?.();
     ctx.unsubscribe = undefined;
     ctx.engine = undefined;
@@ -192,6 +209,8 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
   };
 
   const stopEngine = async (ctx: DmaCaptureContext): Promise<void> => {
+    ctx.kick?.cancel();
+    ctx.kick = undefined;
     const engine = ctx.engine;
     if (engine === undefined) return;
     if (engine.state === 'running') {
@@ -221,10 +240,16 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
       } else if (from === 'pause' && to === 'run') {
         const engine = ctx.engine;
         if (engine === undefined) throw new KsError('InvalidDeviceState', `${pin.label}: no capture engine`);
-        const timing = pin.queue.currentTiming;
-        // Same clock: hardware frame n is due exactly when ks-core says it is presented.
-        ctx.halStart = pin.masterClock === clock ? timing.start : clock.now();
-        ctx.period = timing.period;
+        const queue = pin.queue;
+        const timing = queue.currentTiming;
+        // A fresh run on the same clock: hardware frame n is due exactly when ks-core says it is
+        // presented. Resuming from PAUSE (the queue kept running) continues the numbering where
+        // it stopped, without a gap: the paused time is not counted as dropped frames.
+        const fresh = queue.nextFrameIndex === timing.firstIndex && queue.stats.delivered === 0;
+        ctx.halStart = fresh && pin.masterClock === clock ? timing.start : clock.now();
+        ctx.offset = queue.nextFrameIndex;
+        ctx.halfPeriod = timing.period / 2n > 0n ? timing.period / 2n : 1n;
+        ctx.base = undefined;
         ctx.readIndex = engine.completions.count;
         try {
           await engine.start({ startTime: ctx.halStart });
@@ -248,7 +273,14 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
       const m = ctx.mapping;
       while (engine.outstanding < ctx.capacity) {
         const clone = queue.takeFrame();
-        if (clone === null) return;
+        if (clone === null) {
+          // The consumer holds every frame. Completions stop once the engine runs dry, so look
+          // again half a frame later on the device clock, as avshws's timer kicks a starved pin:
+          // frames the consumer returned meanwhile are programmed before the next frame is due.
+          if (ctx.kick === undefined)
+            ctx.kick = clock.schedule((clock.now() + ctx.halfPeriod) as KsTime, ctx.onKick);
+          return;
+        }
         m.slot = clone.slot;
         m.offset = 0;
         m.length = ctx.frameBytes;

@@ -43,3 +43,20 @@ export {
   largestFrame,
   STILL_INTERVAL,
 } from './video-data-ranges.js';
+export {
+  describeDevice,
+  formatDescription,
+  mediumLinks,
+  sameMedium,
+  type DeviceDescription,
+  type FactoryDescription,
+  type PinDescription,
+  type NodeDescription,
+  type ConnectionDescription,
+  type DataRangeDescription,
+  type PropertySetDescription,
+  type PropertyItemDescription,
+  type MediumDescription,
+  type MediumLink,
+  type NamedGuid,
+} from './describe.js';
