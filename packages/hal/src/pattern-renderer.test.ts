@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { buildPalette, Colour } from './colour-palette.js';
 import { PATTERN_KINDS, type PatternKind, type PatternOptions } from './pattern.js';
 import { PatternRenderer, renderReference } from './pattern-renderer.js';
+import { createPoolMemory } from './pool-memory.js';
 import { imageLayout, type Fourcc, type VideoFormat } from './pixel-format.js';
 
 const RAW: readonly Fourcc[] = ['YUY2', 'UYVY', 'NV12', 'I420', 'RGB24', 'BGRA', 'GRAY8'];
@@ -90,12 +91,15 @@ describe('PatternRenderer', () => {
         fc.constantFrom<Fourcc>('YUY2', 'NV12', 'I420', 'UYVY'),
         fc.constantFrom<PatternKind>('moving-box', 'smpte-bars'),
         fc.array(fc.tuple(fc.nat(2), fc.nat(100_000)), { minLength: 1, maxLength: 8 }),
-        (fourcc, pattern, steps) => {
+        fc.boolean(),
+        (fourcc, pattern, steps, wasm) => {
           const f = fmt(fourcc, 480, 540);
           const r = new PatternRenderer({ pattern }, f);
           const size = r.layout.imageSize;
           const stride = (size + 3) & ~3;
-          const pool = new Uint8Array(new SharedArrayBuffer(stride * 3));
+          const pool = new Uint8Array(
+            wasm ? createPoolMemory(stride * 3) : new SharedArrayBuffer(stride * 3),
+          );
           const ref = new Uint8Array(new SharedArrayBuffer(stride));
           const held = [-1, -1, -1];
           for (const [slot, n0] of steps) {
@@ -125,13 +129,16 @@ describe('PatternRenderer', () => {
         fc.constantFrom(...kinds),
         fc.boolean(),
         fc.array(fc.tuple(fc.nat(3), fc.nat(400)), { minLength: 1, maxLength: 12 }),
-        (fourcc, pattern, overlay, steps) => {
+        fc.boolean(),
+        (fourcc, pattern, overlay, steps, wasm) => {
           const f = fmt(fourcc, 120, 90);
           const options: PatternOptions = { pattern, overlay, seed: 5 };
           const r = new PatternRenderer(options, f);
           const size = r.layout.imageSize;
           const stride = (size + 3) & ~3;
-          const pool = new Uint8Array(new SharedArrayBuffer(stride * 4)).fill(0xcc);
+          const pool = new Uint8Array(
+            wasm ? createPoolMemory(stride * 4) : new SharedArrayBuffer(stride * 4),
+          ).fill(0xcc);
           const held = [-1, -1, -1, -1];
           // Full fast render equals the reference (tested above), so it is the oracle here.
           const ref = new Uint8Array(new SharedArrayBuffer(stride));

@@ -137,6 +137,8 @@ export class PatternRenderer implements FrameRenderer {
   /** Per-character repaint: encoded glyph rows [glyph][font row][plane], or undefined when cells are not chroma-aligned. */
   private readonly glyphCells: ReadonlyArray<ReadonlyArray<readonly Row[]>> | undefined;
   private readonly previousText = new Uint8Array(OVERLAY_TEXT_LENGTH);
+  /** Native bulk ops of the memory being rendered into (set at the start of each render). */
+  private bulk: BulkMemoryOps | undefined;
   private views:
     | {
         buffer: ArrayBufferLike;
@@ -246,6 +248,7 @@ export class PatternRenderer implements FrameRenderer {
     if ((base & 3) !== 0) throw new RangeError(`frame start ${base} is not 4-byte aligned`);
     const views = this.viewsOf(target);
     const u8 = views.u8;
+    this.bulk = views.bulk;
     if (this.options.pattern === 'noise' || previous < 0) {
       this.renderFull(u8, views.u16, views.u32, views.bulk, base, n);
     } else if (previous !== n) {
@@ -351,8 +354,11 @@ export class PatternRenderer implements FrameRenderer {
       const len = planeByteOffset(this.fourcc, p, x + size) - xb;
       const r0 = plane.half ? y >> 1 : y;
       const r1 = plane.half ? (y + size) >> 1 : y + size;
-      for (let r = r0; r < r1; r++)
-        fillSegment(u8, u16, u32, base + plane.offset + r * plane.stride + xb, len, pattern);
+      if (r1 <= r0) continue;
+      const first = base + plane.offset + r0 * plane.stride + xb;
+      fillSegment(u8, u16, u32, first, len, pattern);
+      // Every further row is a copy of the first: one native memmove per row.
+      for (let r = r0 + 1; r < r1; r++) copyBytes(u8, this.bulk, first + (r - r0) * plane.stride, first, len);
     }
   }
 
@@ -372,9 +378,14 @@ export class PatternRenderer implements FrameRenderer {
       const len = planeByteOffset(this.fourcc, p, x + w) - xb;
       const r0 = plane.half ? y >> 1 : y;
       const r1 = plane.half ? (y + h) >> 1 : y + h;
+      let previousBand = -1;
       for (let r = r0; r < r1; r++) {
-        const band = this.bands[this.rowBand[plane.half ? r * 2 : r]!]!;
-        copySegment(band.rows[p]!, xb, u8, u16, u32, base + plane.offset + r * plane.stride + xb, len);
+        const bandIndex = this.rowBand[plane.half ? r * 2 : r]!;
+        const at = base + plane.offset + r * plane.stride + xb;
+        // Rows of one band are identical: copy the row just restored above (native memmove).
+        if (bandIndex === previousBand) copyBytes(u8, this.bulk, at, at - plane.stride, len);
+        else copySegment(this.bands[bandIndex]!.rows[p]!, xb, u8, u16, u32, at, len);
+        previousBand = bandIndex;
       }
     }
   }
@@ -524,6 +535,18 @@ function fillRows(
     else bulk.copy(start + filled, start, len);
     filled += len;
   }
+}
+
+/** Copies `len` bytes inside one memory (natively: wasm memory.copy or copyWithin). */
+function copyBytes(
+  u8: Uint8Array,
+  bulk: BulkMemoryOps | undefined,
+  target: number,
+  source: number,
+  len: number,
+): void {
+  if (bulk !== undefined) bulk.copy(target, source, len);
+  else u8.copyWithin(target, source, source + len);
 }
 
 function fillSegment(
