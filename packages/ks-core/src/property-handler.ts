@@ -185,7 +185,7 @@ export class PropertyHandler {
     } catch (err) {
       throw KsError.from(err, 'DeviceFailure', `${this.#label(r)}: get failed`);
     }
-    const control = isControl(got) ? got : { value: got, mode: this.#stored(r).mode };
+    const control = isControl(got) ? got : { value: got, mode: this.#storedMode(r) };
     return Object.freeze({ value: checkPropertyValue(r.item, control.value), mode: control.mode });
   }
 
@@ -206,7 +206,7 @@ export class PropertyHandler {
     if (r.item.access === 'readonly')
       throw new KsError('InvalidDeviceRequest', `${this.#label(r)} is read-only`);
     const checked = checkPropertyValue(r.item, value);
-    const mode = options.mode ?? (r.item.modes === undefined ? undefined : this.#stored(r).mode);
+    const mode = options.mode ?? this.#storedMode(r);
     if (options.mode !== undefined && !(r.item.modes ?? []).includes(options.mode)) {
       throw new KsError('InvalidDeviceRequest', `${this.#label(r)} does not support mode ${options.mode}`);
     }
@@ -232,7 +232,7 @@ export class PropertyHandler {
     options: PropertyAddress & { mode?: PropertyMode } = {},
   ): void {
     const r = this.#resolve(set, id, options.node);
-    this.#store(r, checkPropertyValue(r.item, value), options.mode ?? this.#stored(r).mode);
+    this.#store(r, checkPropertyValue(r.item, value), options.mode ?? this.#storedMode(r));
   }
 
   /** Basic support: access, type, bounds, step, default and modes. @throws KsError NotFound. */
@@ -379,6 +379,11 @@ export class PropertyHandler {
       value: r.item.default,
       mode: r.item.modes === undefined ? undefined : (r.item.defaultMode ?? r.item.modes[0]),
     };
+  }
+
+  #storedMode(r: Resolved): PropertyMode | undefined {
+    if (r.item.modes === undefined) return undefined;
+    return this.#values.get(r.key)?.mode ?? r.item.defaultMode ?? r.item.modes[0];
   }
 
   #store(r: Resolved, value: PropertyValue, mode: PropertyMode | undefined): void {
