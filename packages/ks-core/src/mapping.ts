@@ -91,6 +91,7 @@ const E_COOKIE = 3;
 const E_FLAGS = 4;
 const E_RESULT_BYTES = 5;
 const E_RESULT_STATUS = 6;
+const E_RESULT_FRAME = 7;
 const ENTRY_WORDS = 8;
 /** Entry flag: last mapping of a frame (the hardware fills a frame only up to such an entry). */
 export const MAPPING_END_OF_FRAME = 1;
@@ -194,6 +195,7 @@ export class CompletionChannel {
       this.w[e + E_FLAGS] = i === n - 1 ? MAPPING_END_OF_FRAME : 0;
       this.w[e + E_RESULT_BYTES] = 0;
       this.w[e + E_RESULT_STATUS] = FrameStatus.Success;
+      this.w[e + E_RESULT_FRAME] = -1;
     }
     Atomics.store(this.w, C_POSTED, (posted + n) | 0);
     Atomics.notify(this.w, C_POSTED);
@@ -221,6 +223,10 @@ export class CompletionChannel {
   /** `FrameStatus` of the k-th unretired completion. */
   resultStatus(k = 0): FrameStatus {
     return (this.w[this.entry(Atomics.load(this.w, C_RETIRED) + k) + E_RESULT_STATUS] ?? 0) as FrameStatus;
+  }
+  /** Hardware frame index reported with the k-th unretired completion, or -1 when it gave none. */
+  resultFrameIndex(k = 0): number {
+    return this.w[this.entry(Atomics.load(this.w, C_RETIRED) + k) + E_RESULT_FRAME] ?? -1;
   }
   /** True when the k-th unretired completion is the last mapping of its frame. */
   resultEndsFrame(k = 0): boolean {
@@ -256,9 +262,28 @@ export class CompletionChannel {
     const posted = Atomics.load(this.w, C_POSTED);
     Atomics.store(this.w, C_COMPLETED, posted);
     Atomics.store(this.w, C_RETIRED, posted);
+    Atomics.notify(this.w, C_COMPLETED);
+  }
+
+  /** Wakes every `waitCompleted` waiter without changing anything (they re-check and find nothing new). */
+  wake(): void {
+    Atomics.notify(this.w, C_COMPLETED);
   }
 
   // ---- hardware side ----
+
+  /** Mappings posted so far (free-running); the hardware waits for it to change. */
+  get posted(): number {
+    return Atomics.load(this.w, C_POSTED);
+  }
+
+  /**
+   * Hardware side, in a Worker only (it blocks the thread): waits until `posted` differs from `seen` or
+   * `timeoutMs` passes. Returns Atomics.wait's answer.
+   */
+  waitPostedBlocking(seen: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+    return Atomics.wait(this.w, C_POSTED, seen, timeoutMs);
+  }
 
   /** Mappings posted and not yet completed. */
   get pending(): number {
@@ -291,9 +316,12 @@ export class CompletionChannel {
 
   /**
    * Hardware side: publishes the result of the oldest pending mapping and wakes the driver side.
+   * `frameIndex` is the hardware's frame counter n (0…2^31-1) for exact sequence numbers and drop counts
+   * (gaps between frame indices are the dropped frames); -1 (default) leaves numbering to the queue, which
+   * then counts `skipFrame()` calls as drops.
    * @throws RangeError when nothing is pending or bytes exceed the mapping's length.
    */
-  complete(bytes: number, status: FrameStatus): void {
+  complete(bytes: number, status: FrameStatus, frameIndex = -1): void {
     if (this.pending <= 0) throw new RangeError('no pending mapping to complete');
     const e = this.entry(Atomics.load(this.w, C_COMPLETED));
     if (bytes < 0 || bytes > (this.w[e + E_LENGTH] ?? 0)) {
@@ -301,6 +329,7 @@ export class CompletionChannel {
     }
     this.w[e + E_RESULT_BYTES] = bytes;
     this.w[e + E_RESULT_STATUS] = status;
+    this.w[e + E_RESULT_FRAME] = frameIndex;
     Atomics.add(this.w, C_COMPLETED, 1);
     Atomics.notify(this.w, C_COMPLETED);
   }

@@ -1,6 +1,7 @@
 // Tests of KsQueue and StreamPointer: edges, clones, in-order completion, drops, cancel, stop/drain, mappings.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { Worker } from 'node:worker_threads';
 import { FramePool, SlotState } from './frame-pool.js';
 import { KsStateError } from './ks-error.js';
 import { ksTime } from './ks-time.js';
@@ -279,12 +280,35 @@ describe('KsQueue with a completion channel', () => {
     expect(a?.postMappings(ch, 100)).toBe(0); // 3 mappings do not fit: not posted, never half-filled
     expect(ch.frameMappings()).toBe(0);
     ch.skipFrame();
+    queue.collect(ch);
+    expect(queue.dropCount).toBe(1);
     expect(a?.postMappings(ch, 128)).toBe(2);
     ch.complete(128, FrameStatus.Success);
     ch.complete(128, FrameStatus.Success);
     queue.collect(ch);
     const f = frames.tryNext();
     expect([f?.sequence, f?.dropCount, f?.bytesUsed]).toEqual([1, 1, 256]);
+  });
+
+  it('takes sequence numbers and drops from the frame indices the hardware reports', () => {
+    const { queue } = setup(2, 256);
+    const frames = queue.frames();
+    const ch = CompletionChannel.create(4);
+    queue.start({ start: START, period: PERIOD });
+    const a = queue.takeFrame();
+    ch.skipFrame(); // frame time 0: nothing mapped yet
+    expect(a?.postMappings(ch, 256)).toBe(1);
+    ch.complete(256, FrameStatus.Success, 1);
+    ch.skipFrame(); // frame times 2 and 3
+    ch.skipFrame();
+    queue.collect(ch); // one batch: the skips must not be counted twice
+    const f = frames.tryNext();
+    expect([f?.sequence, f?.dropCount]).toEqual([1, 1]);
+    queue.takeFrame()?.postMappings(ch, 256);
+    ch.complete(256, FrameStatus.Success, 4);
+    queue.collect(ch);
+    const g = frames.tryNext();
+    expect([g?.sequence, g?.dropCount, g?.presentationTime]).toEqual([4, 3, START + 4n * PERIOD]);
   });
 });
 
@@ -449,5 +473,62 @@ describe('KsQueue stop while stopped', () => {
     const c = queue.takeFrame();
     c?.complete(1);
     expect(frames.tryNext()?.sequence).toBe(1);
+  });
+});
+
+describe('KsQueue with a DMA engine in a Worker', () => {
+  it('the Worker fills and completes frames through the channel; the main thread collects with waitAsync', async () => {
+    const { pool, queue } = setup(4, 4096);
+    const checker = new StreamInvariantChecker();
+    checker.attach(queue);
+    const ch = CompletionChannel.create(16);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    const service = queue.serviceChannel(ch);
+    const feed = (): void => {
+      while (ch.space >= 2) {
+        const c = queue.takeFrame();
+        if (c === null) return;
+        expect(c.postMappings(ch, 2048)).toBe(2);
+      }
+    };
+    feed();
+    const worker = new Worker(new URL('./testing/dma-hardware-worker.js', import.meta.url), {
+      workerData: { pool: pool.share(), channel: ch.share(), frames: 30, skipAt: [5, 6, 20] },
+    });
+    const failed = new Promise<never>((_, reject) => {
+      worker.on('message', (m: { type: string; message?: string }) => {
+        if (m.type === 'error') reject(new Error(m.message));
+      });
+      worker.on('error', reject);
+    });
+    const seen: Array<[number, number, number]> = [];
+    try {
+      const consume = (async () => {
+        for await (const f of frames) {
+          checker.consumerSaw(f.sequence);
+          seen.push([
+            f.sequence,
+            f.dropCount,
+            new DataView(f.data.buffer, f.data.byteOffset, 4).getUint32(0, true),
+          ]);
+          f.release();
+          if (seen.length === 27) break;
+          feed();
+        }
+      })();
+      await Promise.race([consume, failed]);
+      await queue.stop(ch);
+      await service.done;
+    } finally {
+      await worker.terminate();
+    }
+    const expected = Array.from({ length: 30 }, (_, n) => n).filter((n) => ![5, 6, 20].includes(n));
+    expect(seen.map((x) => x[0])).toEqual(expected);
+    expect(seen.map((x) => x[2])).toEqual(expected); // the pixels the Worker wrote, seen in place
+    expect(seen.map((x) => x[1])).toEqual(expected.map((n) => (n < 5 ? 0 : n < 20 ? 2 : 3)));
+    expect(pool.outstanding).toBe(0);
+    checker.checkBalance();
+    checker.assertClean();
   });
 });

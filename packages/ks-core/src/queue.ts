@@ -120,6 +120,8 @@ export class KsQueue implements StreamPointerHost {
   private lastDeliveredDrops = 0;
   private skippedSeen = 0;
   private needsScan = false;
+  /** The hardware reported frame indices on the channel this run (drops then come from index gaps). */
+  private channelIndexed = false;
   private readonly counters: QueueStats = { delivered: 0, dropped: 0, cancelled: 0 };
 
   /**
@@ -240,6 +242,7 @@ export class KsQueue implements StreamPointerHost {
     this.nextIndex = firstIndex;
     this.drops = 0;
     this.lastDeliveredDrops = 0;
+    this.channelIndexed = false;
     this.counters.delivered = 0;
     this.counters.dropped = 0;
     this.counters.cancelled = 0;
@@ -331,21 +334,24 @@ export class KsQueue implements StreamPointerHost {
 
   /**
    * Takes in the results the hardware published on `channel` since the last call: completes every clone
-   * whose mappings are all done (bytes summed, worst status) and counts frames the hardware skipped.
+   * whose mappings are all done (bytes summed, worst status). Frame numbering: when the hardware reports
+   * frame indices, they become the sequence numbers and their gaps the drops; otherwise frames are numbered
+   * in order and `skipFrame()` counts become drops (then a skip published in the same batch as a completion
+   * may be attributed on the wrong side of it; hardware that needs exact numbers reports indices).
    * @returns the number of mapping results consumed.
    */
   collect(channel: CompletionChannel): number {
+    // Read the skip count before the completions: a skip published after them is left for the next call.
     const skipped = channel.skipped;
-    const newSkips = (skipped - this.skippedSeen) | 0;
-    this.skippedSeen = skipped;
-    if (newSkips > 0) this.dropFrame(newSkips);
     let n = 0;
     while (channel.unretired > 0) {
       const slot = channel.resultSlot();
       const bytes = channel.resultBytes();
       const status = channel.resultStatus();
       const ends = channel.resultEndsFrame();
+      const frameIndex = channel.resultFrameIndex();
       channel.retire();
+      if (frameIndex >= 0) this.channelIndexed = true;
       n++;
       const p = this.cloneOf(slot);
       if (p === null || this.cloneDone[slot] === 1) continue; // cancelled meanwhile
@@ -354,11 +360,43 @@ export class KsQueue implements StreamPointerHost {
       const left = (this.mappingsLeft[slot] ?? 1) - 1;
       this.mappingsLeft[slot] = left;
       if (left <= 0 || ends) {
-        this.markDone(slot, this.cloneBytes[slot] ?? 0, this.cloneStatus[slot] as FrameStatus, 0, -1);
+        const index = frameIndex >= 0 && frameIndex >= this.nextIndex ? frameIndex : -1;
+        this.markDone(slot, this.cloneBytes[slot] ?? 0, this.cloneStatus[slot] as FrameStatus, 0, index);
       }
     }
     this.deliver();
+    const newSkips = (skipped - this.skippedSeen) | 0;
+    this.skippedSeen = skipped;
+    // With frame indices from the hardware the gaps already count the skipped frames.
+    if (newSkips > 0 && !this.channelIndexed) this.dropFrame(newSkips);
     return n;
+  }
+
+  /**
+   * Collects `channel` whenever the hardware publishes (from any thread), without blocking this thread:
+   * a loop on `Atomics.waitAsync` that runs until the queue leaves `running` or `stop()` is called on the
+   * returned handle. `done` resolves when the loop has ended.
+   */
+  serviceChannel(channel: CompletionChannel): { stop(): void; readonly done: Promise<void> } {
+    let active = true;
+    const loop = async (): Promise<void> => {
+      while (active && this._state === 'running') {
+        const seen = channel.completed;
+        const skipped = channel.skipped;
+        this.collect(channel);
+        if (channel.completed !== seen || channel.skipped !== skipped) continue;
+        const p = channel.waitCompleted(seen);
+        if (p !== undefined) await p;
+      }
+    };
+    const done = loop();
+    return {
+      stop: () => {
+        active = false;
+        channel.wake();
+      },
+      done,
+    };
   }
 
   /**
@@ -617,7 +655,8 @@ export class KsQueue implements StreamPointerHost {
         continue;
       }
       const explicit = this.cloneIndex[slot] ?? -1;
-      const index = explicit >= 0 ? explicit : this.nextIndex;
+      // Explicit indices were validated in queue order; the max only guards numbering against misuse.
+      const index = explicit > this.nextIndex ? explicit : this.nextIndex;
       if (index > this.nextIndex) {
         const gap = index - this.nextIndex;
         this.drops += gap;
