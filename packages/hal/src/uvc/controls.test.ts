@@ -22,6 +22,7 @@ import {
   findControl,
   requestErrorCode,
   requestErrorName,
+  streamErrorName,
 } from './controls.js';
 
 describe('control tables', () => {
@@ -176,6 +177,14 @@ describe('STALL → request error', () => {
       'unknown',
     ]);
     expect(requestErrorCode('out-of-range')).toBe(4);
+    expect([0, 3, 6, 7, 8, 0xff].map(streamErrorName)).toEqual([
+      'no-error',
+      'data-discontinuity',
+      'format-change',
+      'still-image-capture-error',
+      'unknown',
+      'unknown',
+    ]);
     expect(requestErrorCode('unknown')).toBe(0xff);
     const e = decodeStall(req, new Uint8Array([4]), new Error('LIBUSB_TRANSFER_STALL'));
     expect(e).toBeInstanceOf(UvcControlError);

@@ -421,6 +421,34 @@ export function requestErrorCode(name: UvcRequestErrorName): number {
   return i >= 0 ? i : 0xff;
 }
 
+/** VS_STREAM_ERROR_CODE_CONTROL values (read on the VS interface after a streaming STALL or ERR). */
+export type UvcStreamErrorName =
+  | 'no-error'
+  | 'protected-content'
+  | 'input-buffer-underrun'
+  | 'data-discontinuity'
+  | 'output-buffer-underrun'
+  | 'output-buffer-overrun'
+  | 'format-change'
+  | 'still-image-capture-error'
+  | 'unknown';
+
+const STREAM_ERROR_NAMES: readonly UvcStreamErrorName[] = [
+  'no-error',
+  'protected-content',
+  'input-buffer-underrun',
+  'data-discontinuity',
+  'output-buffer-underrun',
+  'output-buffer-overrun',
+  'format-change',
+  'still-image-capture-error',
+];
+
+/** Maps a VS_STREAM_ERROR_CODE_CONTROL byte to its name (reserved codes → 'unknown'). */
+export function streamErrorName(code: number): UvcStreamErrorName {
+  return STREAM_ERROR_NAMES[code] ?? 'unknown';
+}
+
 /** The GET_CUR request that reads VC_REQUEST_ERROR_CODE_CONTROL after a STALL (1 byte, entity 0). */
 export function buildRequestErrorCodeRequest(controlInterface: number): UvcControlRequest {
   return buildGetRequest(
