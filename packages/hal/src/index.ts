@@ -212,6 +212,7 @@ export {
   decodeStall,
   requestErrorName,
   requestErrorCode,
+  streamErrorName,
   UvcControlError,
 } from './uvc/controls.js';
 export type {
@@ -224,6 +225,7 @@ export type {
   UvcControlValue,
   UvcRequestErrorName,
   ResponderAnswer,
+  UvcStreamErrorName,
 } from './uvc/controls.js';
 export {
   probeCommitSize,
