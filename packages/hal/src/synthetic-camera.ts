@@ -367,7 +367,7 @@ class SyntheticCameraSession implements OpenedHalDevice {
     }
     if (!ArrayBuffer.isView(target)) throw new TypeError('target must be a Uint8Array');
     const format: VideoFormat = { fourcc, width, height, interval: intervalForRate(30) };
-    const renderer = this.rendererFor(format);
+    const renderer = this.rendererFor(format, true);
     const aligned = (target.byteOffset & 3) === 0;
     const dst = aligned ? target : new Uint8Array(renderer.layout.imageSize);
     const bytes = renderer.render(dst, 0, target.length, this.stills, -1);
@@ -387,18 +387,14 @@ class SyntheticCameraSession implements OpenedHalDevice {
     this.hooks.closed();
   }
 
-  private rendererFor(format: VideoFormat): ReturnType<typeof createFrameRenderer> {
-    const supported = this.device.capabilities.video.some(
+  private rendererFor(format: VideoFormat, still = false): ReturnType<typeof createFrameRenderer> {
+    const table = still ? this.device.capabilities.stills : this.device.capabilities.video;
+    const supported = table.some(
       (v) =>
         v.fourcc === format.fourcc &&
         v.sizes.some((s) => s.width === format.width && s.height === format.height),
     );
-    const isStill = this.device.capabilities.stills.some(
-      (v) =>
-        v.fourcc === format.fourcc &&
-        v.sizes.some((s) => s.width === format.width && s.height === format.height),
-    );
-    if (!supported && !isStill) {
+    if (!supported) {
       throw new HalError(
         HalErrorCode.Unsupported,
         `${this.device.identity.id} does not produce ${format.fourcc} ${format.width}x${format.height}`,
