@@ -374,3 +374,9 @@ export {
   type BulkMemoryOps,
   type SharedWasmMemory,
 } from './pool-memory.js';
+export { openUsbTransportProvider } from './usb/usb-backend.js';
+export type { UsbBackend, UsbBackendOptions } from './usb/usb-backend.js';
+export { UsbfsTransportProvider, usbfsAvailable } from './usb/usbfs-transport.js';
+export type { UsbfsProviderOptions } from './usb/usbfs-transport.js';
+export type { NodeUsbTransportProvider, NodeUsbProviderOptions } from './usb/node-usb-transport.js';
+export { UDEV_HINT } from './usb/usb-failure.js';

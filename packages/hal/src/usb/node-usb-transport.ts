@@ -425,7 +425,12 @@ class NodeUsbTransport implements UsbTransport {
         transfers[slot]?.submit(buffers[slot] as Buffer);
         inflight++;
       } catch (e) {
-        core.fail({ reason: 'error', error: this.fail(e, op) });
+        const err = this.fail(e, op);
+        core.fail(
+          err.code === HalErrorCode.Disconnected
+            ? { reason: 'disconnected', error: err }
+            : { reason: 'error', error: err },
+        );
         cancelling = true;
         for (const t of transfers) t.cancel();
         if (inflight === 0) {

@@ -333,32 +333,32 @@ test(
   { skip: !env['KSEMU_VM_UNPLUG_CMD'], timeout: 120_000 },
   async () => {
     const s = await openSession();
-    if (s.vs.transfer === 'isochronous' && !s.t.capabilities.isochronous) {
+    try {
+      if (s.vs.transfer === 'isochronous' && !s.t.capabilities.isochronous) return;
+      await takeInterfaces(s);
+      const probe = await negotiate(s);
+      let unplugged = false;
+      let disconnectEvents = 0;
+      s.t.onDisconnect(() => disconnectEvents++);
+      const { checker, end } = await stream(s, probe, 1_000_000, (c) => {
+        if (!unplugged && c.frames >= 10) {
+          unplugged = true;
+          execSync(env['KSEMU_VM_UNPLUG_CMD'] ?? 'false', { stdio: 'inherit' });
+        }
+      });
+      results['unplug'] = { framesBefore: checker.frames, end: end.reason };
+      assert.equal(end.reason, 'disconnected');
+      assert.ok('error' in end && isHalError(end.error, 'Disconnected'));
+      assert.equal(s.t.state, 'disconnected');
+      assert.equal(disconnectEvents, 1);
+      await assert.rejects(s.t.claimInterface(s.fn.controlInterface), (e: unknown) =>
+        isHalError(e, 'Disconnected'),
+      );
+      writeFileSync(`/results/vm-${backend}-${s.vs.transfer}-unplug.json`, JSON.stringify(results['unplug']));
+    } finally {
       await s.t.close();
-      return;
+      await s.t.close(); // idempotent
     }
-    await takeInterfaces(s);
-    const probe = await negotiate(s);
-    let unplugged = false;
-    let disconnectEvents = 0;
-    s.t.onDisconnect(() => disconnectEvents++);
-    const { checker, end } = await stream(s, probe, 1_000_000, (c) => {
-      if (!unplugged && c.frames >= 10) {
-        unplugged = true;
-        execSync(env['KSEMU_VM_UNPLUG_CMD'] ?? 'false', { stdio: 'inherit' });
-      }
-    });
-    results['unplug'] = { framesBefore: checker.frames, end: end.reason };
-    assert.equal(end.reason, 'disconnected');
-    assert.ok('error' in end && isHalError(end.error, 'Disconnected'));
-    assert.equal(s.t.state, 'disconnected');
-    assert.equal(disconnectEvents, 1);
-    await assert.rejects(s.t.claimInterface(s.fn.controlInterface), (e: unknown) =>
-      isHalError(e, 'Disconnected'),
-    );
-    await s.t.close();
-    await s.t.close(); // idempotent
-    writeFileSync(`/results/vm-${backend}-unplug.json`, JSON.stringify(results['unplug']));
   },
 );
 
@@ -367,20 +367,33 @@ test(
   { skip: !env['KSEMU_VM_PLUG_CMD'], timeout: 60_000 },
   async () => {
     const provider = await makeProvider();
+    // start from "unplugged" whatever the earlier tests left behind
+    execSync(env['KSEMU_VM_UNPLUG_CMD'] ?? 'true', { stdio: 'inherit' });
+    for (
+      let i = 0;
+      i < 100 && (await provider.listDevices({ vendorId: VID, productId: PID })).length > 0;
+      i++
+    ) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
     // providers unref their monitors (a library must not keep a process alive); the test keeps the loop up
     const keepAlive = setInterval(() => undefined, 1000);
-    const seen = new Promise<UsbDeviceInfo>((resolve) => {
-      const off = provider.watch((e) => {
-        if (e.type === 'attach' && e.device.vendorId === VID && e.device.productId === PID) {
-          off();
-          resolve(e.device);
-        }
+    let off: () => void = () => undefined;
+    try {
+      const seen = new Promise<UsbDeviceInfo>((resolve) => {
+        off = provider.watch((e) => {
+          if (e.type === 'attach' && e.device.vendorId === VID && e.device.productId === PID)
+            resolve(e.device);
+        });
       });
-    });
-    execSync(env['KSEMU_VM_PLUG_CMD'] ?? 'false', { stdio: 'inherit' });
-    const dev = await seen.finally(() => clearInterval(keepAlive));
-    assert.equal(dev.productId, PID);
-    const again = await findOne(provider);
-    assert.equal(again.location, dev.location);
+      execSync(env['KSEMU_VM_PLUG_CMD'] ?? 'false', { stdio: 'inherit' });
+      const dev = await seen;
+      assert.equal(dev.productId, PID);
+      const again = await findOne(provider);
+      assert.equal(again.location, dev.location);
+    } finally {
+      off();
+      clearInterval(keepAlive);
+    }
   },
 );
