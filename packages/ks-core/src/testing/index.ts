@@ -8,6 +8,8 @@ export type { CaughtError, WorkerConsumerOptions, WorkerConsumerReport } from '.
 // Object-model harnesses: manual clock, test minidriver, conformance suite.
 export { ManualClock } from '../manual-clock.js';
 export { describeMinidriverConformance } from './conformance.js';
+export { PinHarness } from './pin-harness.js';
+export type { CapturedFrame, PinHarnessOptions } from './pin-harness.js';
 export type { ConformanceOptions, ConformanceSubject } from './conformance.js';
 export {
   TestCaptureHardware,
