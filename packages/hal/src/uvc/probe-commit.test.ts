@@ -358,6 +358,38 @@ describe('device-side negotiation', () => {
     expect(r.committed).toBeUndefined();
   });
 
+  it('the responder never throws on arbitrary requests (property)', () => {
+    const r = new ProbeCommitResponder(options);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 255 }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.integer({ min: 0, max: 64 }),
+        fc.uint8Array({ maxLength: 60 }),
+        (request, value, length, data) => {
+          const a = r.handle({
+            requestType: request & 0x80 ? 0xa1 : 0x21,
+            request,
+            value,
+            index: 1,
+            length,
+            data,
+          });
+          expect(['ok', 'stall']).toContain(a.status);
+          if (a.status === 'ok' && a.data) expect(a.data.length).toBeLessThanOrEqual(length);
+          const c = r.committed;
+          if (c)
+            expect(
+              [YUY2, MJPG].some(
+                (f) => f.index === c.formatIndex && f.frames.some((x) => x.index === c.frameIndex),
+              ),
+            ).toBe(true);
+        },
+      ),
+      { numRuns: 400 },
+    );
+  });
+
   it('estimates iso payload sizes', () => {
     // 614400 B at 30 fps over 8000 microframes/s = 2304 (+12 header).
     expect(estimatePayloadSize(614400, 333333)).toBe(2317);
