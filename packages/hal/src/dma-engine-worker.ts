@@ -138,6 +138,8 @@ function begin(r: PcieRegisters): void {
 function goIdle(r: PcieRegisters): void {
   running = false;
   stream = undefined;
+  // Latched before Running drops, so a driver that sees Running clear also sees why.
+  r.deviceLatch(InterruptBit.Idle);
   r.deviceClearStatus(StatusBit.Running | StatusBit.Starved);
   r.deviceRaise(InterruptBit.Idle);
 }
@@ -308,6 +310,7 @@ function disconnect(r: PcieRegisters, ring: DescriptorRing, head: number, tail: 
   Atomics.store(r.words, PcieRegister.RingHead >>> 2, (head + posted) | 0);
   linkDown = true;
   running = false;
+  r.deviceLatch(InterruptBit.LinkDown | InterruptBit.FrameDone);
   r.deviceClearStatus(StatusBit.Running | StatusBit.Starved);
   r.deviceSetStatus(StatusBit.LinkDown);
   r.deviceRaise(InterruptBit.LinkDown | InterruptBit.FrameDone);

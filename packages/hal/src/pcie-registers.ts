@@ -238,6 +238,11 @@ export class PcieRegisters {
     Atomics.notify(this.words, index);
   }
 
+  /** Device: latches interrupt sources without raising the line (raise them later with deviceRaise). */
+  deviceLatch(bits: number): void {
+    Atomics.or(this.words, PcieRegister.InterruptStatus >>> 2, bits & ALL_INTERRUPTS);
+  }
+
   /**
    * Device: latches interrupt sources and, when one of them is unmasked and interrupts are
    * enabled, raises the line: InterruptCount += 1 and Atomics.notify on it.
