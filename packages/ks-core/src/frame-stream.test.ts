@@ -288,3 +288,24 @@ describe('FrameStream close', () => {
     await queue.stop();
   });
 });
+
+describe('consumer that dies', () => {
+  it('reclaimFromConsumer takes back what a terminated Worker held so stop completes', async () => {
+    const { pool, queue } = setup(4, 64);
+    const consumer = await WorkerConsumer.start(queue.shareStream(), { hold: 2 });
+    queue.start({ start: START, period: PERIOD });
+    for (let i = 0; i < 2; i++) produceOne(queue);
+    await consumer.whenHolding(2);
+    await consumer.terminate(); // holds 2 frames forever now
+    let stopped = false;
+    const stop = queue.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false);
+    expect(queue.snapshot().slots.held).toBe(2);
+    expect(queue.reclaimFromConsumer()).toBe(2);
+    await stop;
+    expect(pool.outstanding).toBe(0);
+    // The consumer side is free again.
+    queue.frames().close();
+  });
+});

@@ -474,6 +474,26 @@ export class KsQueue implements StreamPointerHost {
   }
 
   /**
+   * Takes back every frame a consumer that is gone (e.g. its Worker exited or crashed) held or had not taken
+   * yet (`Held | Filled → Free`) and frees the consumer side for a new stream, so a pending `stop()` can
+   * complete. Only for a dead consumer: a live one would find its frames pulled from under it.
+   * @returns the number of slots taken back.
+   */
+  reclaimFromConsumer(): number {
+    let n = 0;
+    for (let s = this.filled.pop(); s >= 0; s = this.filled.pop()) {
+      if (this.pool.tryTransition(s, SlotState.Filled, SlotState.Free)) n++;
+    }
+    for (let s = 0; s < this.pool.slotCount; s++) {
+      if (this.pool.tryTransition(s, SlotState.Held, SlotState.Free)) n++;
+    }
+    this.filled.unlock(RingConsumer.Consumer);
+    if (this._state === 'running') this.needsScan = true;
+    if (n > 0) this.log.warn({ reclaimed: n }, 'frames taken back from a consumer that is gone');
+    return n;
+  }
+
+  /**
    * The consumer side on this thread: `for await (const frame of queue.frames())`. Only one consumer may be
    * attached at a time. The stream ends at the next stop (after the frames delivered before it).
    * @throws KsStateError when a consumer is already attached.
