@@ -75,7 +75,8 @@ export interface KsQueueOptions {
  *
  * Stop: `stop()` cancels every clone and queued frame, marks the end of the stream (consumers finish after
  * the frames already delivered) and resolves when every slot is free, i.e. when the consumer has released
- * what it holds. Until then the state is `stopping` and `held`/`outstanding` say what is missing.
+ * what it holds. Until then the state is `stopping` and `snapshot()` says which slots are missing (a
+ * consumer that died: `reclaimFromConsumer()`).
  *
  * Threading: every method runs on the producer's thread (usually the main thread); only the consumer may be
  * elsewhere (see `shareStream`).
