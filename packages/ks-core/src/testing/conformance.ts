@@ -234,6 +234,27 @@ export function describeMinidriverConformance(
       it('stop with frames queued (unbalanced stop)', async () => {
         const run = await setup();
         await run.pin.setState('acquire');
+        if (consumer === 'worker') {
+          // The Worker keeps two frames; stop must wait for them to come back.
+          const worker = await WorkerConsumer.start(run.pin.shareFrames(), { hold: 2 });
+          try {
+            await run.pin.setState('run');
+            for (let i = 0; i < 4 * maxTicks && worker.holding < 2; i++) await tick(run);
+            await worker.whenHolding(2);
+            for (let i = 0; i < 3; i++) await tick(run);
+            let stopped = false;
+            const stopping = run.pin.setState('stop').then(() => (stopped = true));
+            for (let i = 0; i < 20; i++) await turn();
+            expect(stopped).toBe(false);
+            worker.releaseHeld();
+            await stopping;
+            const report = await worker.report;
+            expect(report.received).toBeGreaterThanOrEqual(2);
+          } finally {
+            await worker.terminate();
+          }
+          return;
+        }
         const stream = run.pin.frames();
         await run.pin.setState('run');
         for (let i = 0; i < 3; i++) await tick(run);
@@ -260,29 +281,42 @@ export function describeMinidriverConformance(
       it('mid-stream: outstanding frames complete with Disconnected, new calls reject, close still works', async () => {
         const run = await setup();
         await run.pin.setState('acquire');
-        const stream = run.pin.frames();
-        await run.pin.setState('run');
-        let got = 0;
-        for (let i = 0; i < 20 && got < 2; i++) {
-          await tick(run);
-          for (let f = stream.tryNext(); f !== null; f = stream.tryNext()) {
-            got++;
-            f.release();
+        const worker = consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames()) : undefined;
+        const stream = worker === undefined ? run.pin.frames() : undefined;
+        try {
+          await run.pin.setState('run');
+          let got = 0;
+          for (let i = 0; i < 20 * maxTicks && got < 2; i++) {
+            await tick(run);
+            if (stream === undefined) got = run.checker.deliveredCount;
+            else for (let f = stream.tryNext(); f !== null; f = stream.tryNext(), got++) f.release();
           }
+          expect(got).toBeGreaterThanOrEqual(2);
+          await run.subject.unplug();
+          for (let i = 0; i < 50 && run.pin.state !== 'removed'; i++) await turn();
+          expect(run.pin.state).toBe('removed');
+          if (stream !== undefined) {
+            for await (const frame of stream) {
+              expect([FrameStatus.Disconnected, FrameStatus.Success]).toContain(frame.status);
+              frame.release();
+            }
+          } else {
+            const report = await worker!.report;
+            expect(
+              report.statuses.every((s) => s === FrameStatus.Disconnected || s === FrameStatus.Success),
+            ).toBe(true);
+          }
+          await run.pin.drained();
+          await expect(run.pin.setState('run')).rejects.toMatchObject({ code: 'Disconnected' });
+          await expect(run.filter.createPin(run.pin.id)).rejects.toMatchObject({ code: 'Disconnected' });
+          await expect(
+            run.filter.properties.get(run.filter.descriptor.referenceGuid, 0),
+          ).rejects.toMatchObject({ code: 'Disconnected' });
+          await run.subject.device.close();
+          expect(run.pin.state).toBe('closed');
+        } finally {
+          await worker?.terminate();
         }
-        expect(got).toBeGreaterThanOrEqual(2);
-        await run.subject.unplug();
-        for (let i = 0; i < 50 && run.pin.state !== 'removed'; i++) await turn();
-        expect(run.pin.state).toBe('removed');
-        for await (const frame of stream) {
-          expect([FrameStatus.Disconnected, FrameStatus.Success]).toContain(frame.status);
-          frame.release();
-        }
-        await run.pin.drained();
-        await expect(run.pin.setState('run')).rejects.toMatchObject({ code: 'Disconnected' });
-        await expect(run.filter.createPin(run.pin.id)).rejects.toMatchObject({ code: 'Disconnected' });
-        await run.subject.device.close();
-        expect(run.pin.state).toBe('closed');
       });
     });
   });
