@@ -1,0 +1,135 @@
+// Opens a HAL device as a KS device, creates its capture filter and pin with the requested format.
+import type { HalDevice } from '@ksemu/hal';
+import {
+  KsError,
+  ManualClock,
+  SystemClock,
+  describeFormat,
+  type Clock,
+  type DataFormat,
+  type FormatRequest,
+  type KsDevice,
+  type KsFilter,
+  type KsPin,
+  type Logger,
+  type VideoFormat,
+} from '@ksemu/ks-core';
+import { WebcamPin, createWebcamDevice, fourccOfSubtype, subtypeOfFourcc } from '@ksemu/minidriver-webcam';
+import type { Fourcc } from '@ksemu/hal';
+import { CliError, ExitCode } from './cli-error.js';
+import type { FormatSpec } from './format-spec.js';
+import { intervalToFps } from './format-spec.js';
+
+/** How frames are paced: the wall clock, or a virtual clock the CLI steps one frame at a time. */
+export type ClockMode = 'realtime' | 'virtual';
+
+/** An open capture: the KS device, filter and capture pin (in STOP, format set). */
+export interface CaptureSession {
+  readonly device: KsDevice;
+  readonly filter: KsFilter;
+  readonly pin: KsPin;
+  readonly format: VideoFormat;
+  readonly fourcc: Fourcc;
+  readonly clock: Clock;
+  /** Set when `clockMode` is virtual: the CLI advances it. */
+  readonly manualClock?: ManualClock;
+  /** Closes pin, filter and device (idempotent). */
+  close(): Promise<void>;
+}
+
+/** `FOURCC:WxH@FPS` of a KS video format. */
+export function formatLabel(format: VideoFormat): string {
+  const fourcc = fourccOfSubtype(format.subtype) ?? 'unknown';
+  return `${fourcc}:${format.width}x${format.height}@${intervalToFps(format.frameInterval)}`;
+}
+
+/** The KS device for a HAL device (webcam minidriver for cameras and capture cards). */
+export function createKsDevice(hal: HalDevice, clock: Clock, logger: Logger): KsDevice {
+  if (hal.identity.kind === 'tuner') {
+    throw new CliError(
+      `${hal.identity.id} is a TV tuner: use \`ksemu tune\` to pick a channel`,
+      ExitCode.Unsupported,
+    );
+  }
+  return createWebcamDevice(hal, { clock, logger });
+}
+
+/**
+ * Opens a capture pin. Without a spec it takes YUY2 640x480@30 when offered, else the first
+ * range's largest size. A spec the device cannot do fails with the nearest supported format.
+ */
+export async function openCapture(
+  hal: HalDevice,
+  spec: FormatSpec | undefined,
+  options: { clockMode: ClockMode; logger: Logger },
+): Promise<CaptureSession> {
+  const manualClock = options.clockMode === 'virtual' ? new ManualClock(0n) : undefined;
+  const clock: Clock = manualClock ?? new SystemClock();
+  const device = createKsDevice(hal, clock, options.logger);
+  let filter: KsFilter | undefined;
+  try {
+    filter = await device.createFilter(0);
+    const request = buildRequest(spec);
+    const proposal = filter.proposeFormat(WebcamPin.Capture, request);
+    if (proposal.status !== 'valid') {
+      const nearest =
+        proposal.status === 'adjusted' && proposal.format.kind === 'video'
+          ? formatLabel(proposal.format)
+          : undefined;
+      throw new CliError(
+        `${hal.identity.id} cannot capture ${spec ? specLabel(spec) : 'that format'}${proposal.reason ? ` (${proposal.reason})` : ''}`,
+        ExitCode.Unsupported,
+        nearest
+          ? `nearest supported format: --format ${nearest}`
+          : 'see `ksemu describe` for the formats it offers',
+      );
+    }
+    const pin = await filter.createPin(WebcamPin.Capture, { format: proposal.format });
+    const format = pin.format as DataFormat;
+    if (format.kind !== 'video')
+      throw new KsError('NoMatch', `pin format ${describeFormat(format)} is not video`);
+    const fourcc = fourccOfSubtype(format.subtype);
+    if (!fourcc) throw new KsError('NoMatch', `no FOURCC for ${describeFormat(format)}`);
+    let closing: Promise<void> | undefined;
+    const session: CaptureSession = {
+      device,
+      filter,
+      pin,
+      format,
+      fourcc,
+      clock,
+      ...(manualClock ? { manualClock } : {}),
+      close: () => (closing ??= device.close()),
+    };
+    return session;
+  } catch (err) {
+    await device.close().catch(() => undefined);
+    throw err;
+  }
+}
+
+function specLabel(spec: FormatSpec): string {
+  const size = spec.width !== undefined ? `:${spec.width}x${spec.height}` : '';
+  const rate = spec.fps !== undefined ? `@${spec.fps}` : '';
+  return `${spec.fourcc}${size}${rate}`;
+}
+
+function buildRequest(spec: FormatSpec | undefined): FormatRequest {
+  const s = spec ?? { fourcc: 'YUY2', width: 640, height: 480, interval: 333333n };
+  let subtype;
+  try {
+    subtype = subtypeOfFourcc(s.fourcc as Fourcc);
+  } catch (err) {
+    throw new CliError(
+      `unknown FOURCC '${s.fourcc}'`,
+      ExitCode.Usage,
+      'use one of YUY2, UYVY, NV12, I420, RGB24, BGRA, GRAY8, MJPG',
+      { cause: err },
+    );
+  }
+  return {
+    subtype,
+    ...(s.width !== undefined ? { width: s.width, height: s.height } : {}),
+    ...(s.interval !== undefined ? { frameInterval: s.interval as FormatRequest['frameInterval'] } : {}),
+  };
+}
