@@ -23,7 +23,17 @@ export { Frame, FrameStream, attachFrameStream } from './frame-stream.js';
 export type { FrameStreamHandle, FrameStreamState } from './frame-stream.js';
 
 // Object model: GUIDs, time, clocks, errors, events, formats, descriptors, properties, device/filter/pin.
-export { guid, tryParseGuid, isGuid, guidEquals, compareGuids, guidToBytes, guidFromBytes, fourccGuid, fourccOf } from './guid.js';
+export {
+  guid,
+  tryParseGuid,
+  isGuid,
+  guidEquals,
+  compareGuids,
+  guidToBytes,
+  guidFromBytes,
+  fourccGuid,
+  fourccOf,
+} from './guid.js';
 export type { Guid } from './guid.js';
 export {
   GuidRegistry,
@@ -69,8 +79,21 @@ export { TypedEmitter } from './event.js';
 export type { EventMap, Listener, EmitterBaseEvents } from './event.js';
 export { silentLogger } from './logger.js';
 export type { Logger } from './logger.js';
-export { videoFormat, imageSize, subtypeGeometry, subtypeName, formatEquals, describeFormat } from './video-format.js';
-export type { VideoFormat, GenericFormat, DataFormat, SubtypeGeometry, VideoFormatInit } from './video-format.js';
+export {
+  videoFormat,
+  imageSize,
+  subtypeGeometry,
+  subtypeName,
+  formatEquals,
+  describeFormat,
+} from './video-format.js';
+export type {
+  VideoFormat,
+  GenericFormat,
+  DataFormat,
+  SubtypeGeometry,
+  VideoFormatInit,
+} from './video-format.js';
 export { videoRange, genericRange, onGrid } from './data-range.js';
 export type { DataRange, VideoDataRange, GenericDataRange, VideoRangeInit } from './data-range.js';
 export { intersect, intersectVideo, intersectGeneric, intersectRanges, requestOf } from './intersection.js';
@@ -92,7 +115,25 @@ export type {
   AutomationTable,
 } from './property-set.js';
 export { PropertyHandler, PropertyRequestFlags, ControlFlags, rawSize } from './property-handler.js';
-export type { RawPropertyRequest, RawPropertyResult, PropertyDescription, PropertyChange, PropertyAddress } from './property-handler.js';
+export type {
+  RawPropertyRequest,
+  RawPropertyResult,
+  PropertyDescription,
+  PropertyChange,
+  PropertyAddress,
+} from './property-handler.js';
+export {
+  VideoProcAmpProperty,
+  CameraControlProperty,
+  TunerProperty,
+  CrossbarProperty,
+  TvAudioProperty,
+  VideoDecoderProperty,
+  PinProperty,
+  ConnectionProperty,
+  ChangedEvent,
+  KsStateValue,
+} from './property-ids.js';
 export { EventSets } from './event-set.js';
 export type { EventSubscription } from './event-set.js';
 export { defineFilterDescriptor, definePin, deepFreeze, FILTER_NODE } from './descriptors.js';

@@ -2,7 +2,9 @@
 import { describe, it, expect } from '@jest/globals';
 import { ManualClock } from './manual-clock.js';
 import { createTestDevice, checkTestFrame, TestProperty } from './testing/test-minidriver.js';
-import { MediaSubtype } from './known-guids.js';
+import { MediaSubtype, PropSetId } from './known-guids.js';
+import { ConnectionProperty, KsStateValue } from './property-ids.js';
+import { PropertyRequestFlags } from './property-handler.js';
 import { frameIntervalFromRate } from './ks-time.js';
 import { KsError, KsStateError } from './ks-error.js';
 import { FrameStatus } from './stream-header.js';
@@ -185,6 +187,35 @@ describe('KsPin streaming with the test minidriver', () => {
     await device.close();
     await device.close();
     expect(pin.state).toBe('closed');
+  });
+});
+
+describe('built-in KSPROPSETID_Connection', () => {
+  it('reads and sets the pin state as a KSSTATE through the raw API', async () => {
+    const { pin, device } = await setup();
+    const buf = new Uint8Array(4);
+    const view = new DataView(buf.buffer);
+    await pin.properties.raw(
+      { set: PropSetId.Connection, id: ConnectionProperty.State, flags: PropertyRequestFlags.GET },
+      buf,
+    );
+    expect(view.getUint32(0, true)).toBe(KsStateValue.stop);
+    view.setUint32(0, KsStateValue.pause, true);
+    await pin.properties.raw(
+      { set: PropSetId.Connection, id: ConnectionProperty.State, flags: PropertyRequestFlags.SET },
+      buf,
+    );
+    expect(pin.state).toBe('pause');
+    expect(await pin.properties.get(PropSetId.Connection, ConnectionProperty.State)).toBe(KsStateValue.pause);
+    view.setUint32(0, 7, true);
+    await expect(
+      pin.properties.raw(
+        { set: PropSetId.Connection, id: ConnectionProperty.State, flags: PropertyRequestFlags.SET },
+        buf,
+      ),
+    ).rejects.toMatchObject({ code: 'InvalidParameter' });
+    await pin.stop();
+    await device.close();
   });
 });
 

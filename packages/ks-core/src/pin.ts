@@ -9,7 +9,9 @@ import type { FrameStream, FrameStreamHandle } from './frame-stream.js';
 import { intersectRanges, requestOf, type FormatRequest, type IntersectionResult } from './intersection.js';
 import { KsError, KsStateError } from './ks-error.js';
 import { ksTime } from './ks-time.js';
-import { MediaSubtype } from './known-guids.js';
+import { MediaSubtype, PropSetId } from './known-guids.js';
+import { ConnectionProperty, KsStateValue } from './property-ids.js';
+import type { AutomationTable, PropertyItem } from './property-set.js';
 import type { Logger } from './logger.js';
 import { PinClock } from './pin-clock.js';
 import { PropertyHandler, type PropertyFallback } from './property-handler.js';
@@ -179,7 +181,7 @@ export class KsPin {
     );
     this.properties = new PropertyHandler({
       owner: this.label,
-      table: init.descriptor.automation,
+      table: withConnectionSet(init.descriptor.automation, this),
       context: () => this.#context,
       guard: (op) => this.#guard(op),
       logger: this.#log,
@@ -682,6 +684,25 @@ export class KsPin {
   #listenerError(error: unknown, event: string): void {
     this.#emitter.emit('listenerError', error, event);
   }
+}
+
+/**
+ * Adds the built-in KSPROPSETID_Connection set (KSPROPERTY_CONNECTION_STATE as a KSSTATE ULONG,
+ * settable) to a pin's automation table, unless the descriptor declares that set itself.
+ */
+function withConnectionSet(table: AutomationTable | undefined, pin: KsPin): AutomationTable {
+  const own = table?.properties ?? [];
+  if (own.some((ps) => ps.set === PropSetId.Connection)) return table!;
+  const state: PropertyItem = {
+    id: ConnectionProperty.State,
+    name: 'State',
+    type: 'uint32',
+    min: 0,
+    max: 3,
+    get: () => KsStateValue[pin.state as KsState] ?? 0,
+    set: (_ctx, value) => pin.setState(KS_STATES[value as number]!),
+  };
+  return { ...table, properties: [...own, { set: PropSetId.Connection, items: [state] }] };
 }
 
 /** Plane offsets of a format inside a frame (NV12/I420: luma then chroma), for the pool's layout record. */
