@@ -85,7 +85,7 @@ describe('PatternRenderer', () => {
     });
   }
 
-  it('dirty repaint with per-character overlay repaint (even font scale) equals full render', () => {
+  it('dirty repaint at font scale 2 (480x540, mostly nearby frames) equals full render', () => {
     fc.assert(
       fc.property(
         fc.constantFrom<Fourcc>('YUY2', 'NV12', 'I420', 'UYVY'),

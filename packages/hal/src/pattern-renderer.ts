@@ -134,9 +134,12 @@ export class PatternRenderer implements FrameRenderer {
   private readonly plateRows: ReadonlyArray<readonly Row[]>;
   private readonly plateKind: Int32Array;
   private readonly noiseIndices: Uint16Array;
-  /** Per-character repaint: encoded glyph rows [glyph][font row][plane], or undefined when cells are not chroma-aligned. */
-  private readonly glyphCells: ReadonlyArray<ReadonlyArray<readonly Row[]>> | undefined;
-  private readonly previousText = new Uint8Array(OVERLAY_TEXT_LENGTH);
+  /** Palette indices of each glyph row of the plate (kinds 1…7), kept in step with `plateText`. */
+  private readonly plateIndexRows: readonly Uint16Array[];
+  /** Text the cached plate rows show; 255 = nothing cached yet. */
+  private readonly plateText = new Uint8Array(OVERLAY_TEXT_LENGTH).fill(255);
+  /** Index pattern of each glyph's font row across one character cell: [glyph][font row]. */
+  private readonly glyphIndexCells: ReadonlyArray<readonly Uint16Array[]>;
   /** Native bulk ops of the memory being rendered into (set at the start of each render). */
   private bulk: BulkMemoryOps | undefined;
   private views:
@@ -214,30 +217,31 @@ export class PatternRenderer implements FrameRenderer {
     }
     this.noiseIndices = new Uint16Array(width + 4);
 
-    // Character cells can be repainted alone when their edges fall on chroma sample pairs
-    // (even font scale) and the plate is not clipped by the frame.
+    // Per-glyph index patterns of one cell, and the persistent index rows of the plate.
     const s = this.g.fontScale;
     const cellPx = CELL_COLUMNS * s;
-    const unclipped =
-      this.g.plateWidth >= (OVERLAY_TEXT_LENGTH * CELL_COLUMNS + 1) * s &&
-      this.g.plateHeight >= (GLYPH_ROWS + 2) * s;
-    if (this.overlay && s % 2 === 0 && unclipped) {
-      const cellIndices = new Uint16Array(cellPx);
-      this.glyphCells = Array.from({ length: 12 }, (_, glyph) =>
-        Array.from({ length: GLYPH_ROWS }, (_, fy) => {
-          const bits = glyphRow(glyph, fy);
-          for (let px = 0; px < cellPx; px++) {
-            const col = Math.floor(px / s);
-            const lit = col < GLYPH_COLUMNS && ((bits >> (GLYPH_COLUMNS - 1 - col)) & 1) === 1;
-            cellIndices[px] = lit ? Colour.White100 : Colour.Black;
-          }
-          return this.planes.map((_, i) => {
-            const row = makeRow(planeByteOffset(this.fourcc, i, cellPx));
-            encodePlaneSegment(this.fourcc, this.palette, i, cellIndices, 0, cellPx, row.u8, 0);
-            return row;
-          });
-        }),
-      );
+    this.glyphIndexCells = Array.from({ length: 12 }, (_, glyph) =>
+      Array.from({ length: GLYPH_ROWS }, (_, fy) => {
+        const cell = new Uint16Array(cellPx);
+        const bits = glyphRow(glyph, fy);
+        for (let px = 0; px < cellPx; px++) {
+          const col = Math.floor(px / s);
+          const lit = col < GLYPH_COLUMNS && ((bits >> (GLYPH_COLUMNS - 1 - col)) & 1) === 1;
+          cell[px] = lit ? Colour.White100 : Colour.Black;
+        }
+        return cell;
+      }),
+    );
+    this.plateIndexRows = Array.from({ length: GLYPH_ROWS }, () =>
+      new Uint16Array(Math.max(2, pw)).fill(Colour.Black),
+    );
+    if (pw > 0) {
+      // Margins and unused cells stay black forever; characters are encoded on first use.
+      for (let fy = 0; fy < GLYPH_ROWS; fy++) {
+        this.plateRows[fy + 1]!.forEach((row, i) =>
+          encodePlaneSegment(this.fourcc, this.palette, i, this.plateIndexRows[fy]!, 0, pw, row.u8, 0),
+        );
+      }
     }
   }
 
@@ -290,57 +294,16 @@ export class PatternRenderer implements FrameRenderer {
     n: number,
     previous: number,
   ): void {
-    // Whether the plate's pixels are still exactly the previous frame's plate.
-    let plateIntact = true;
     if (this.options.pattern === 'moving-box') {
       const ox = boxX(this.g, previous);
       const oy = boxY(this.g, previous);
-      const nx = boxX(this.g, n);
-      const ny = boxY(this.g, n);
-      if (ox !== nx || oy !== ny) {
+      if (ox !== boxX(this.g, n) || oy !== boxY(this.g, n)) {
         this.restoreBackground(u8, u16, u32, base, ox, oy, this.g.boxSize, this.g.boxSize);
         this.paintBox(u8, u16, u32, base, n);
-        plateIntact = !this.touchesPlate(ox, oy) && !this.touchesPlate(nx, ny);
       }
     }
-    if (!this.overlay) return;
-    if (plateIntact && this.glyphCells !== undefined) this.paintChangedCells(u8, base, n, previous);
-    else this.paintPlate(u8, base, n);
-  }
-
-  /** True when the box at (x, y) overlaps the overlay plate. */
-  private touchesPlate(x: number, y: number): boolean {
-    const g = this.g;
-    const size = g.boxSize;
-    return (
-      x < g.plateX + g.plateWidth &&
-      x + size > g.plateX &&
-      y < g.plateY + g.plateHeight &&
-      y + size > g.plateY
-    );
-  }
-
-  /** Repaints only the characters whose glyph differs between frame `previous` and `n`. */
-  private paintChangedCells(u8: Uint8Array, base: number, n: number, previous: number): void {
-    const cells = this.glyphCells!;
-    const g = this.g;
-    const s = g.fontScale;
-    overlayText(previous, this.fps, this.previousText);
-    overlayText(n, this.fps, this.text);
-    for (let c = 0; c < OVERLAY_TEXT_LENGTH; c++) {
-      const glyph = this.text[c]!;
-      if (glyph === this.previousText[c]) continue;
-      const x0 = g.plateX + (1 + c * CELL_COLUMNS) * s;
-      for (let p = 0; p < this.planes.length; p++) {
-        const plane = this.planes[p]!;
-        const xb = base + plane.offset + planeByteOffset(this.fourcc, p, x0);
-        for (let py = s; py < (GLYPH_ROWS + 1) * s; py++) {
-          if (plane.half && (py & 1) !== 0) continue;
-          const row = plane.half ? (g.plateY + py) >> 1 : g.plateY + py;
-          u8.set(cells[glyph]![Math.floor(py / s) - 1]![p]!.u8, xb + row * plane.stride);
-        }
-      }
-    }
+    // The plate is always rewritten (it is small; the box may have crossed it).
+    if (this.overlay) this.paintPlate(u8, base, n);
   }
 
   private paintBox(u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, base: number, n: number): void {
@@ -396,24 +359,7 @@ export class PatternRenderer implements FrameRenderer {
     const ph = g.plateHeight;
     if (pw <= 0 || ph <= 0) return;
     overlayText(n, this.fps, this.text);
-    const s = g.fontScale;
-    const idx = this.plateIndices;
-    for (let fy = 0; fy < GLYPH_ROWS; fy++) {
-      idx.fill(Colour.Black, 0, pw);
-      for (let c = 0; c < OVERLAY_TEXT_LENGTH; c++) {
-        const bits = glyphRow(this.text[c]!, fy);
-        if (bits === 0) continue;
-        for (let col = 0; col < GLYPH_COLUMNS; col++) {
-          if (((bits >> (GLYPH_COLUMNS - 1 - col)) & 1) === 0) continue;
-          const x0 = (1 + c * CELL_COLUMNS + col) * s;
-          if (x0 >= pw) break;
-          idx.fill(Colour.White100, x0, Math.min(pw, x0 + s));
-        }
-      }
-      const rows = this.plateRows[fy + 1]!;
-      for (let p = 0; p < rows.length; p++)
-        encodePlaneSegment(this.fourcc, this.palette, p, idx, 0, pw, rows[p]!.u8, 0);
-    }
+    this.updatePlateRows(pw);
     for (let p = 0; p < this.planes.length; p++) {
       const plane = this.planes[p]!;
       const xb = base + plane.offset + planeByteOffset(this.fourcc, p, g.plateX);
@@ -424,6 +370,43 @@ export class PatternRenderer implements FrameRenderer {
       } else {
         for (let py = 0; py < ph; py++) {
           u8.set(this.plateRows[this.plateKind[py]!]![p]!.u8, xb + (g.plateY + py) * plane.stride);
+        }
+      }
+    }
+  }
+
+  /**
+   * Brings the cached, encoded plate rows up to `this.text`: only characters that differ from
+   * the cached text are re-indexed and re-encoded (over whole chroma pairs).
+   */
+  private updatePlateRows(pw: number): void {
+    const s = this.g.fontScale;
+    const cellPx = CELL_COLUMNS * s;
+    for (let c = 0; c < OVERLAY_TEXT_LENGTH; c++) {
+      const glyph = this.text[c]!;
+      if (glyph === this.plateText[c]) continue;
+      this.plateText[c] = glyph;
+      const x0 = (1 + c * CELL_COLUMNS) * s;
+      if (x0 >= pw) continue;
+      const x1 = Math.min(pw, x0 + cellPx);
+      const from = x0 & ~1;
+      const to = Math.min(pw, (x1 + 1) & ~1);
+      for (let fy = 0; fy < GLYPH_ROWS; fy++) {
+        const idx = this.plateIndexRows[fy]!;
+        const cell = this.glyphIndexCells[glyph]![fy]!;
+        idx.set(x1 - x0 === cellPx ? cell : cell.subarray(0, x1 - x0), x0);
+        const rows = this.plateRows[fy + 1]!;
+        for (let p = 0; p < rows.length; p++) {
+          encodePlaneSegment(
+            this.fourcc,
+            this.palette,
+            p,
+            idx,
+            from,
+            to - from,
+            rows[p]!.u8,
+            planeByteOffset(this.fourcc, p, from),
+          );
         }
       }
     }

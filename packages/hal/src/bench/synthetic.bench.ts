@@ -3,7 +3,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import type { CaptureEngine } from '../capture-engine.js';
+import { emptyCompletionRecord } from '../completion-ring.js';
+import type { OpenedHalDevice } from '../hal-device.js';
 import { PatternRenderer } from '../pattern-renderer.js';
+import { SyntheticCamera } from '../synthetic-camera.js';
+import { ManualTimeSource } from '../time-source.js';
 import { imageLayout, type Fourcc, type VideoFormat } from '../pixel-format.js';
 import { createPoolMemory } from '../pool-memory.js';
 import { PUBLISHED, RELEASED, type ConsumerSetup } from './synthetic-consumer.js';
@@ -169,6 +174,62 @@ function workerConsumerCase(group: string, format: VideoFormat, mode: 'full' | '
   };
 }
 
+/**
+ * The whole device path: a SyntheticCamera's capture engine on a ManualTimeSource, one mapping
+ * programmed per frame (4-slot ring), each completion read from the shared ring.
+ */
+function engineCase(group: string, format: VideoFormat): BenchCase {
+  let session: OpenedHalDevice | undefined;
+  let engine: CaptureEngine | undefined;
+  let clock: ManualTimeSource | undefined;
+  let frameBytes = 0;
+  let stride = 0;
+  let programmed = 0;
+  let read = 0;
+  const record = emptyCompletionRecord();
+  return {
+    name: 'hal camera engine (dirty, ManualTimeSource)',
+    group,
+    unit: 'fps',
+    better: 'higher',
+    async setup() {
+      const camera = new SyntheticCamera({ pattern: 'moving-box' });
+      clock = new ManualTimeSource();
+      session = await camera.open({ timeSource: clock });
+      engine = session.captureEngine();
+      frameBytes = imageLayout(format.fourcc, format.width, format.height).imageSize;
+      stride = (frameBytes + 63) & ~63;
+      engine.registerPool(
+        { slotCount: SLOTS, dataOffset: 0, slotStride: stride, dataLength: frameBytes },
+        createPoolMemory(stride * SLOTS),
+      );
+      engine.configure(format);
+      for (; programmed < SLOTS - 1; programmed++) {
+        engine.program([{ slot: programmed % SLOTS, offset: 0, length: frameBytes, cookie: programmed }]);
+      }
+      await engine.start({ startTime: 0n });
+    },
+    async teardown() {
+      await session?.close();
+    },
+    async run(iterations) {
+      const e = engine!;
+      const t = clock!;
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < iterations; i++) {
+        e.program([{ slot: programmed % SLOTS, offset: 0, length: frameBytes, cookie: programmed }]);
+        programmed++;
+        t.advanceTo(BigInt(read) * format.interval);
+        if (!e.completions.read(read, record) || record.bytesUsed !== frameBytes)
+          throw new Error('frame not produced');
+        read++;
+      }
+      const s = seconds(t0);
+      return { seconds: s, value: iterations / s };
+    },
+  };
+}
+
 function memcpyPeer(group: string, frameBytes: number): BenchCase {
   return {
     name: 'C memcpy, 4-slot ring',
@@ -284,6 +345,7 @@ const suite: BenchSuite = {
           renderCase(group, format, 'full', false),
           renderCase(group, format, 'dirty', true),
           workerConsumerCase(group, format, 'dirty'),
+          engineCase(group, format),
           ...peersFor(group, fourcc, width, height),
         );
       }
