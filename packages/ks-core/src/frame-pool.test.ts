@@ -33,6 +33,21 @@ describe('FramePool layout', () => {
       RangeError,
     );
     expect(() => FramePool.allocate({ slotCount: 2, dataBytes: 100, planeOffsets: [] })).toThrow(RangeError);
+    expect(() => FramePool.allocate({ slotCount: 2, dataBytes: 100, planeOffsets: [0, 50, 50] })).toThrow(
+      RangeError,
+    );
+  });
+
+  it('gives plane views that tile the slot data', () => {
+    const y = 64 * 48;
+    const p = FramePool.allocate({ slotCount: 2, dataBytes: y * 1.5, planeOffsets: [0, y] });
+    const luma = p.planeData(1, 0);
+    const chroma = p.planeData(1, 1);
+    expect([luma.byteOffset, luma.byteLength]).toEqual([p.dataOffset(1), y]);
+    expect([chroma.byteOffset, chroma.byteLength]).toEqual([p.dataOffset(1) + y, y / 2]);
+    expect(p.planeData(1, 1)).toBe(chroma);
+    expect(() => p.planeData(1, 2)).toThrow(RangeError);
+    expect(() => p.planeData(2, 0)).toThrow(RangeError);
   });
 
   it('rejects bad geometry with RangeError', () => {

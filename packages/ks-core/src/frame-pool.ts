@@ -152,9 +152,12 @@ function resolveLayout(g: FramePoolGeometry): FramePoolLayout {
   if (planeOffsets.length < 1 || planeOffsets.length > MAX_PLANES) {
     throw new RangeError(`planeOffsets must have 1…${MAX_PLANES} entries, got ${planeOffsets.length}`);
   }
-  for (const p of planeOffsets) {
+  for (const [i, p] of planeOffsets.entries()) {
     if (!Number.isInteger(p) || p < 0 || p >= g.dataBytes) {
       throw new RangeError(`plane offset ${p} is outside the slot's ${g.dataBytes} data bytes`);
+    }
+    if (i > 0 && p <= (planeOffsets[i - 1] ?? 0)) {
+      throw new RangeError(`plane offsets must increase, got ${planeOffsets.join(', ')}`);
     }
   }
   const headerOffset = CONTROL_BYTES;
@@ -191,6 +194,8 @@ export class FramePool {
   readonly headers: StreamHeader;
   private readonly words: Int32Array;
   private readonly slotViews: readonly Uint8Array[];
+  /** planeViews[slot * planeCount + plane]. */
+  private readonly planeViews: readonly Uint8Array[];
   private readonly stateIndex: Int32Array;
 
   private constructor(buffer: SharedArrayBuffer, layout: FramePoolLayout) {
@@ -206,6 +211,18 @@ export class FramePool {
     }
     this.slotViews = Object.freeze(views);
     this.stateIndex = stateIndex;
+    // Plane p spans from its offset to the next plane's (planes are given in increasing order) or the end.
+    const planes: Uint8Array[] = [];
+    const offsets = layout.planeOffsets;
+    for (let s = 0; s < layout.slotCount; s++) {
+      const base = layout.dataOffset + s * layout.slotStride;
+      for (let p = 0; p < offsets.length; p++) {
+        const from = offsets[p] ?? 0;
+        const to = offsets[p + 1] ?? layout.dataBytes;
+        planes.push(new Uint8Array(buffer, base + from, to - from));
+      }
+    }
+    this.planeViews = Object.freeze(planes);
   }
 
   /**
@@ -285,6 +302,20 @@ export class FramePool {
     const v = this.slotViews[slot];
     if (v === undefined) throw new RangeError(`slot ${slot} is out of range 0…${this.layout.slotCount - 1}`);
     return v;
+  }
+
+  /**
+   * Plane `plane` of a slot's data (from its offset to the next plane's offset, or the end of the data): a
+   * view created once at allocation, like `data()`.
+   * @throws RangeError for a slot or plane out of range.
+   */
+  planeData(slot: number, plane: number): Uint8Array {
+    const count = this.layout.planeOffsets.length;
+    if (!Number.isInteger(plane) || plane < 0 || plane >= count) {
+      throw new RangeError(`plane ${plane} is out of range 0…${count - 1}`);
+    }
+    this.checkSlot(slot);
+    return this.planeViews[slot * count + plane] as Uint8Array;
   }
 
   /** Byte offset of a slot's data inside `buffer` (what a DMA engine needs to address it). */

@@ -107,8 +107,10 @@ describe('FrameStream on the main thread', () => {
     produceOne(queue);
     const f = frames.tryNext();
     if (f === null) throw new Error('no frame');
+    expect(f.plane(0)).toBe(queue.pool.planeData(f.slot, 0));
+    expect(() => f.plane(1)).toThrow(RangeError);
     f.release();
-    for (const use of [() => f.release(), () => f.data, () => f.sequence, () => f.presentationTime]) {
+    for (const use of [() => f.release(), () => f.data, () => f.sequence, () => f.plane(0)]) {
       let err: unknown;
       try {
         use();

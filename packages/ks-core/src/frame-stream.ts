@@ -50,6 +50,14 @@ export class Frame {
     this.check('data');
     return this.view;
   }
+  /**
+   * Plane `plane` of the frame (e.g. 1 = the UV plane of NV12), a view made once at allocation.
+   * @throws KsStateError after release; RangeError for a plane the pool does not have.
+   */
+  plane(plane: number): Uint8Array {
+    this.check('plane');
+    return this.stream.framePool.planeData(this.slot, plane);
+  }
   /** Bytes of valid data. */
   get bytesUsed(): number {
     this.check('bytesUsed');
