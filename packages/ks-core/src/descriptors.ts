@@ -144,11 +144,8 @@ export function defineFilterDescriptor<F = unknown, P = unknown>(
   const where = `filter '${init.name}'`;
   for (const c of init.categories ?? [])
     if (!isGuid(c)) throw new TypeError(`${where}: category ${String(c)} is not a normalised GUID`);
-  const pins = init.pins.map((p) =>
-    'providesClock' in p && 'framing' in p && p.framing !== undefined && 'automation' in p
-      ? (p as PinDescriptor<P>)
-      : definePin(p as PinDescriptorInit<P>),
-  );
+  // definePin is idempotent on a full descriptor, so both inputs normalise the same way.
+  const pins = init.pins.map((p) => definePin(p as PinDescriptorInit<P>));
   pins.forEach((p, i) => {
     const pw = `${where} pin ${i} (${p.name})`;
     if (typeof p.name !== 'string' || p.name === '')

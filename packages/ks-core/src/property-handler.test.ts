@@ -13,6 +13,7 @@ import { ControlFlags, PropertyRequestFlags } from './property-handler.js';
 import type { PropertyChange } from './property-handler.js';
 import { defineFilterDescriptor, definePin, deepFreeze, FILTER_NODE } from './descriptors.js';
 import { videoRange } from './data-range.js';
+import { DEFAULT_FRAMING } from './allocator-framing.js';
 import { frameIntervalFromRate } from './ks-time.js';
 
 async function filter() {
@@ -344,6 +345,18 @@ describe('descriptors', () => {
       ],
     };
     expect(() => defineFilterDescriptor({ ...base, pins: [], automation: badModes })).toThrow(TypeError);
+    // A plain init with framing/automation/providesClock but no mediums still gets every default.
+    const plain = defineFilterDescriptor({
+      ...base,
+      pins: [{ name: 'p', dataFlow: 'out', framing: DEFAULT_FRAMING, automation: {}, providesClock: true }],
+    });
+    expect(plain.pins[0]).toMatchObject({
+      mediums: [],
+      dataRanges: [],
+      communication: 'sink',
+      instances: { possible: 1, necessary: 0 },
+      providesClock: true,
+    });
     const ok = defineFilterDescriptor({
       ...base,
       categories: [KsCategory.CAPTURE],
