@@ -60,7 +60,7 @@ function exportCase(width: number, height: number): BenchCase {
     unit: 'fps',
     better: 'higher',
     async setup() {
-      src = new PatternFrameSource([yuy2Format(width, height)]);
+      src = new PatternFrameSource([yuy2Format(width, height)], 'index');
       server = new UsbIpServer({ port: 0 });
       fn = new UvcFunction({ source: src, bulkPayloadSize: 16384 });
       server.addDevice(fn);

@@ -51,8 +51,15 @@ export class PatternFrameSource implements UvcFrameSource {
   #buffers: Uint8Array[] = [];
   #free: number[] = [];
 
-  constructor(formats: readonly UvcFrameFormat[]) {
+  readonly #fill: 'pattern' | 'index';
+
+  /**
+   * @param fill - `pattern` (default): every byte is {@link framePatternByte}; `index`: only the first 4
+   *   bytes change per frame (the rest is frame 0's pattern), so benchmarks measure transport, not painting.
+   */
+  constructor(formats: readonly UvcFrameFormat[], fill: 'pattern' | 'index' = 'pattern') {
     this.formats = formats;
+    this.#fill = fill;
     this.controls = [
       {
         unit: 'processing',
@@ -77,6 +84,7 @@ export class PatternFrameSource implements UvcFrameSource {
     this.#sink = sink;
     this.#next = 0;
     this.#buffers = [0, 1, 2].map(() => new Uint8Array(format.maxFrameSize));
+    if (this.#fill === 'index') for (const b of this.#buffers) fillFramePattern(0, b);
     this.#free = [0, 1, 2];
     if (this.autoEmit) queueMicrotask(() => this.emit());
   }
@@ -98,7 +106,8 @@ export class PatternFrameSource implements UvcFrameSource {
     }
     const n = this.#next++;
     const data = this.#buffers[slot]!;
-    fillFramePattern(n, data);
+    if (this.#fill === 'pattern') fillFramePattern(n, data);
+    else for (let i = 0; i < 4 && i < data.length; i++) data[i] = (n >>> (8 * i)) & 0xff;
     this.outstanding++;
     let done = false;
     sink({
