@@ -10,6 +10,7 @@ import {
   encodeRetUnlink,
   isHalError,
   isNonIsoPacketCount,
+  usbIpProtocolError,
 } from '@ksemu/hal';
 import type { CmdSubmit, CmdUnlink, UsbIpExportedDevice, UsbIpRequest } from '@ksemu/hal';
 import type { DeviceLayout } from './device-layout.js';
@@ -57,8 +58,17 @@ export class UsbIpConnection {
   #state: 'handshake' | 'imported' | 'closed' = 'handshake';
   #closeReason = 'client closed the connection';
 
-  constructor(socket: Socket, host: ConnectionHost, logger: Logger, maxTransferLength: number) {
+  readonly #maxPending: number;
+
+  constructor(
+    socket: Socket,
+    host: ConnectionHost,
+    logger: Logger,
+    maxTransferLength: number,
+    maxPendingUrbs: number,
+  ) {
     this.#socket = socket;
+    this.#maxPending = maxPendingUrbs;
     this.#host = host;
     this.#log = logger;
     this.#decoder = new UsbIpRequestDecoder({
@@ -172,6 +182,9 @@ export class UsbIpConnection {
   };
 
   #newUrb(cmd: CmdSubmit, type: PendingUrb['type']): PendingUrb {
+    // A client that submits without end (held bulk IN URBs cost memory) is cut off, like a malformed one.
+    if (this.#pending.size >= this.#maxPending)
+      throw usbIpProtocolError(`more than ${this.#maxPending} URBs pending`);
     const urb = new PendingUrb(
       cmd,
       type,

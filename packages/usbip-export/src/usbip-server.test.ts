@@ -287,6 +287,19 @@ describe('UsbIpServer bad clients', () => {
     expect(dev.released).toBe(4);
   });
 
+  it('cuts off a client that keeps more URBs pending than allowed', async () => {
+    const dev = new PatternDevice();
+    const server = new UsbIpServer({ port: 0, maxPendingUrbs: 8 });
+    servers.push(server);
+    server.addDevice(dev);
+    const { port } = await server.listen();
+    const c = await importer(port);
+    for (let i = 0; i < 9; i++) c.submit({ direction: 'in', ep: 1, transferBufferLength: 512 });
+    await c.closed;
+    expect(dev.detachReasons[0]).toMatch(/more than 8 URBs pending/);
+    expect(dev.waitingBulkUrbs).toBe(0);
+  });
+
   it('closes connections that send unknown operations or URB commands before importing', async () => {
     const dev = new PatternDevice();
     const { port } = await start(dev);

@@ -21,6 +21,8 @@ export interface UsbIpServerOptions {
   readonly logger?: Logger;
   /** Largest URB accepted from a client (default 16 MiB); larger ones close that connection. */
   readonly maxTransferLength?: number;
+  /** Most URBs one client may have pending (default 4096; vhci keeps far fewer); more closes that connection. */
+  readonly maxPendingUrbs?: number;
 }
 
 /** True for addresses only this machine can reach. */
@@ -108,6 +110,7 @@ export class UsbIpServer {
         },
         log,
         this.#options.maxTransferLength ?? USBIP_DEFAULT_MAX_TRANSFER_LENGTH,
+        this.#options.maxPendingUrbs ?? 4096,
       );
       this.#connections.add(conn);
       log.debug('client connected');
