@@ -20,6 +20,7 @@ import {
   encodeControlValue,
   encodeSetupPacket,
   findControl,
+  extensionUnitSelectors,
   requestErrorCode,
   requestErrorName,
   streamErrorName,
@@ -58,6 +59,11 @@ describe('control tables', () => {
       size: 2,
       bit: 0,
     });
+  });
+
+  it('lists extension unit selectors from bmControls (bit n = selector n + 1)', () => {
+    expect(extensionUnitSelectors(new Uint8Array([0xff, 0x03]))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(extensionUnitSelectors(new Uint8Array([0x00, 0x00, 0x01]))).toEqual([17]);
   });
 
   it('has unique selectors and bits per table', () => {

@@ -195,6 +195,19 @@ export function controlNames(
   return names;
 }
 
+/**
+ * Control selectors an extension unit advertises: bit n of bmControls is selector n + 1 (the
+ * meaning is vendor-defined; query GET_LEN and GET_INFO before use).
+ */
+export function extensionUnitSelectors(bmControls: Uint8Array): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < bmControls.length; i++) {
+    const byte = bmControls[i] ?? 0;
+    for (let b = 0; b < 8; b++) if (byte & (1 << b)) out.push(i * 8 + b + 1);
+  }
+  return out;
+}
+
 /** Looks up a control by name in a table; undefined when absent. */
 export function findControl(table: readonly UvcControlDef[], name: string): UvcControlDef | undefined {
   return table.find((c) => c.name === name);
