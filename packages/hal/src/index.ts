@@ -199,6 +199,7 @@ export {
   UVC15_CONTROL_NAMES,
   controlNames,
   findControl,
+  extensionUnitSelectors,
   buildGetRequest,
   buildSetCurRequest,
   buildRequestErrorCodeRequest,
