@@ -137,6 +137,8 @@ export {
 export { EventSets } from './event-set.js';
 export type { EventSubscription } from './event-set.js';
 export { defineFilterDescriptor, definePin, deepFreeze, FILTER_NODE } from './descriptors.js';
+export { medium, mediumEquals, isStandardMedium, findMediumConnections } from './medium.js';
+export type { MediumConnection } from './medium.js';
 export type {
   DataFlow,
   Communication,

@@ -1,5 +1,7 @@
 // Tests of the central property handler (typed + raw), per-node addressing, change events, event sets and descriptor validation.
 import { describe, it, expect } from '@jest/globals';
+import fc from 'fast-check';
+import { isKsError } from './ks-error.js';
 import { ManualClock } from './manual-clock.js';
 import {
   createTestDevice,
@@ -241,6 +243,48 @@ describe('raw (KSPROPERTY-like) property API', () => {
       ...blob,
     ]);
     expect(guidFromBytes(guidToBytes(KsCategory.CAPTURE))).toBe(KsCategory.CAPTURE);
+    await device.close();
+  });
+});
+
+describe('raw property codec (property-based)', () => {
+  it('round-trips any legal value and answers any 4-byte input with success or a KsError', async () => {
+    const { filter: f, device } = await filter();
+    const p = f.properties;
+    await fc.assert(
+      fc.asyncProperty(fc.uint8Array({ minLength: 0, maxLength: 16 }), async (bytes) => {
+        const req = { set: TestProperty.set, id: TestProperty.Gain, flags: SET };
+        let accepted = false;
+        try {
+          await p.raw(req, bytes);
+          accepted = true;
+        } catch (err) {
+          expect(isKsError(err)).toBe(true);
+          expect(['BufferTooSmall', 'InvalidParameter']).toContain((err as { code: string }).code);
+        }
+        if (accepted) {
+          const v = new DataView(bytes.buffer, bytes.byteOffset).getInt32(0, true);
+          expect(v >= -10 && v <= 10 && v % 2 === 0).toBe(true);
+          const out = new Uint8Array(4);
+          await p.raw({ ...req, flags: GET }, out);
+          expect([...out]).toEqual([...bytes.subarray(0, 4)]);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: -64, max: 64 }), fc.constantFrom(1, 2), async (value, flags) => {
+        const buf = new Uint8Array(12);
+        const v = new DataView(buf.buffer);
+        v.setInt32(0, value, true);
+        v.setUint32(4, flags, true);
+        await p.raw({ set: PropSetId.VideoProcAmp, id: 0, flags: SET | TOPOLOGY, node: 0 }, buf);
+        const out = new Uint8Array(12);
+        await p.raw({ set: PropSetId.VideoProcAmp, id: 0, flags: GET | TOPOLOGY, node: 0 }, out);
+        expect([...out.subarray(0, 8)]).toEqual([...buf.subarray(0, 8)]);
+      }),
+      { numRuns: 100 },
+    );
     await device.close();
   });
 });
