@@ -16,10 +16,24 @@ t_start=$(cut -d' ' -f1 /proc/uptime)
 run() {
 	local name=$1; shift
 	local t0; t0=$(cut -d' ' -f1 /proc/uptime)
-	env "$@" node --test --test-reporter=spec "$T" >"/results/$name.txt" 2>&1
+	timeout -k 5 300 env KSEMU_VM_TAG="$name" "$@" node --test --test-reporter=spec "$T" >"/results/$name.txt" 2>&1
 	local rc=$?
 	local dt; dt=$(awk "BEGIN{print $(cut -d' ' -f1 /proc/uptime)-$t0}")
 	if [ $rc = 0 ]; then ok "$name (${dt}s)"; else bad "$name rc=$rc (${dt}s)"; sed 's/^/    /' "/results/$name.txt" | tail -40; rc_all=1; fi
+}
+
+# uvc_rate NAME: frame rate of the kernel's uvcvideo on the same device (reference for our driver's fps)
+uvc_rate() {
+	local name=$1 n t0 t1 dt
+	wait_for "host_video_node >/dev/null" 15 || { note "$name: no uvcvideo node for the reference rate"; return 0; }
+	n=$(host_video_node)
+	t0=$(cut -d' ' -f1 /proc/uptime)
+	timeout 120 v4l2-ctl -d "$n" --set-fmt-video=width=${KSEMU_VM_WIDTH:-320},height=${KSEMU_VM_HEIGHT:-240},pixelformat=YUYV \
+		--stream-mmap=4 --stream-count=100 --stream-to=/dev/null >"/results/$name-uvcvideo.txt" 2>&1 || { bad "$name uvcvideo stream"; return 0; }
+	t1=$(cut -d' ' -f1 /proc/uptime)
+	dt=$(awk "BEGIN{print $t1-$t0}")
+	echo "{\"uvcvideo_frames\": 100, \"seconds\": $dt, \"fps\": $(awk "BEGIN{printf \"%.2f\", 100/$dt}")}" >"/results/vm-$name-uvcvideo.json"
+	note "$name uvcvideo reference: 100 frames in ${dt}s"
 }
 
 modprobe vhci-hcd || exit 10
@@ -31,6 +45,7 @@ for mode in bulk iso; do
 	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20 || { bad "$mode attach"; rc_all=1; poc_stop; continue; }
 	udevadm settle -t 10
 	run "$mode-usbfs" KSEMU_VM_BACKEND=usbfs
+	uvc_rate "$mode"
 	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
 	udevadm settle -t 10
 	run "$mode-node-usb" KSEMU_VM_BACKEND=node-usb
@@ -43,6 +58,7 @@ if [ -f "$USBVM_BUILD/extra-modules/dummy_hcd_iso.ko" ] || modinfo dummy_hcd_iso
 		wait_for "usb_dev_by_id $UVC_VID $UVC_PID >/dev/null" 20
 		udevadm settle -t 10
 		run gadget-usbfs KSEMU_VM_BACKEND=usbfs KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_UNPLUG_CMD= KSEMU_VM_PLUG_CMD=
+		uvc_rate gadget
 		uvc_gadget_stop
 	else
 		bad "gadget start"; rc_all=1

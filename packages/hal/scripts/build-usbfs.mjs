@@ -9,7 +9,9 @@ const addonDir = resolve(here, '../native/usbfs');
 const note = (msg) => process.stdout.write(`@ksemu/hal: ${msg}\n`);
 
 if (process.platform !== 'linux') {
-  note(`usbfs addon skipped on ${process.platform}: isochronous USB reports Unsupported; bulk works through node-usb.`);
+  note(
+    `usbfs addon skipped on ${process.platform}: isochronous USB reports Unsupported; bulk works through node-usb.`,
+  );
   process.exit(0);
 }
 
@@ -30,10 +32,16 @@ const nodeDir = resolve(dirname(process.execPath), '..');
 const args = [nodeGyp, 'rebuild', '--silent'];
 if (existsSync(join(nodeDir, 'include/node/common.gypi'))) args.push(`--nodedir=${nodeDir}`);
 
-const r = spawnSync(process.execPath, args, { cwd: addonDir, stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+const r = spawnSync(process.execPath, args, {
+  cwd: addonDir,
+  stdio: ['ignore', 'inherit', 'inherit'],
+  env: process.env,
+});
 if (r.status === 0 && existsSync(join(addonDir, 'build/Release/usbfs.node'))) {
   note('usbfs addon built (isochronous and deep bulk queues available on Linux).');
 } else {
-  note(`usbfs addon build failed (exit ${String(r.status)}); isochronous USB reports Unsupported, bulk uses node-usb.`);
+  note(
+    `usbfs addon build failed (exit ${String(r.status)}); isochronous USB reports Unsupported, bulk uses node-usb.`,
+  );
 }
 process.exit(0);

@@ -8,6 +8,7 @@ import type {
   UsbInStream,
   UsbIsoInStream,
   UsbStreamEnd,
+  UsbTransferStatus,
   UsbTransport,
   UsbTransportState,
 } from '../usb/usb-transport.js';
@@ -172,7 +173,7 @@ export class RecordingTransport implements UsbTransport {
     };
     const transfers = rec.transfers as {
       data: string;
-      status: import('../usb/usb-transport.js').UsbTransferStatus;
+      status: UsbTransferStatus;
     }[];
     const onData = options.onData;
     const stream = this.inner.openInStream(

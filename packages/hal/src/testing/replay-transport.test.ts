@@ -107,6 +107,26 @@ describe('ReplayTransport', () => {
     await expect(t.claimInterface(0)).rejects.toThrow(/disconnected/);
   });
 
+  it('ends the stream with reason error (cause kept) when the consumer throws, and delivers nothing after', async () => {
+    const t = new ReplayTransport(session([bulk('stopped', '01', '02', '03')]));
+    let calls = 0;
+    const boom = new Error('consumer bug');
+    const s = t.openInStream(0x81, {
+      transferSize: 8,
+      depth: 1,
+      onData: () => {
+        calls++;
+        throw boom;
+      },
+    });
+    const end = await s.ended;
+    expect(end.reason).toBe('error');
+    expect('error' in end && isHalError(end.error, 'Io') && end.error.cause === boom).toBe(true);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toBe(1);
+    expect(() => s[Symbol.asyncIterator]()).toThrow(TypeError);
+  });
+
   it('reports isochronous as Unsupported when the recorded backend could not do it', () => {
     const t = new ReplayTransport(session([], false));
     expect(() =>

@@ -70,8 +70,6 @@ function describe(d: LibDevice): UsbDeviceInfo {
   });
 }
 
-const key = (d: UsbDeviceInfo): string => `${d.location}@${d.deviceAddress}`;
-
 /**
  * The portable backend: libusb through `usb` 2.18.0 (chosen over 3.x by measurement, see USB.md).
  * Hotplug uses libusb's (udev-backed on Linux) events.

@@ -440,15 +440,16 @@ class UsbfsTransport implements UsbTransport {
     const ended = new Promise<UsbStreamEnd>((r) => (resolveEnded = r));
     let endInfo: UsbStreamEnd | undefined;
     let stopping = false;
-    let native: NativeStream | undefined;
+    // the native handle exists only after startNative returns, but stop() may be called from the first callback
+    const handle: { native?: NativeStream } = {};
     const stop = (): Promise<void> => {
-      if (!stopping && native !== undefined) {
+      if (!stopping && handle.native !== undefined) {
         stopping = true;
-        this.addon.streamStop(native);
+        this.addon.streamStop(handle.native);
       }
       return ended.then(() => undefined);
     };
-    native = this.startNative(
+    handle.native = this.startNative(
       endpoint,
       URB_TYPE.iso,
       buffers,

@@ -31,6 +31,7 @@ const WIDTH = Number(env['KSEMU_VM_WIDTH'] ?? 320);
 const HEIGHT = Number(env['KSEMU_VM_HEIGHT'] ?? 240);
 const FRAMES = Number(env['KSEMU_VM_FRAMES'] ?? 100);
 const FRAME_BYTES = WIDTH * HEIGHT * 2;
+const TAG = env['KSEMU_VM_TAG'];
 const results: Record<string, unknown> = {
   backend,
   vidpid: `${vidText}:${pidText}`,
@@ -321,7 +322,7 @@ test(
     } finally {
       await s.t.close();
       writeFileSync(
-        `/results/vm-${backend}-${String(results['transfer'])}.json`,
+        `/results/vm-${TAG ?? `${backend}-${String(results['transfer'])}`}.json`,
         JSON.stringify(results, null, 1),
       );
     }
@@ -354,7 +355,10 @@ test(
       await assert.rejects(s.t.claimInterface(s.fn.controlInterface), (e: unknown) =>
         isHalError(e, 'Disconnected'),
       );
-      writeFileSync(`/results/vm-${backend}-${s.vs.transfer}-unplug.json`, JSON.stringify(results['unplug']));
+      writeFileSync(
+        `/results/vm-${TAG ?? `${backend}-${s.vs.transfer}`}-unplug.json`,
+        JSON.stringify(results['unplug']),
+      );
     } finally {
       await s.t.close();
       await s.t.close(); // idempotent
