@@ -1,0 +1,139 @@
+// Tests of device/filter-factory/filter instantiation, minidriver hook failures, listener isolation and clock compatibility.
+import { describe, it, expect } from '@jest/globals';
+import { createDevice } from './device.js';
+import { defineFilterDescriptor, definePin } from './descriptors.js';
+import type { Minidriver } from './filter.js';
+import { videoRange } from './data-range.js';
+import { guid } from './guid.js';
+import { KsError } from './ks-error.js';
+import { MediaSubtype } from './known-guids.js';
+import { frameIntervalFromRate } from './ks-time.js';
+import { ManualClock } from './manual-clock.js';
+import { SystemClock } from './clock.js';
+import { createTestDevice, testMinidriver, TestCaptureHardware } from './testing/test-minidriver.js';
+
+const descriptor = defineFilterDescriptor({
+  referenceGuid: guid('0d0d0d0d-1111-4222-8333-444444444444'),
+  name: 'two pins',
+  pins: [
+    definePin({
+      name: 'Out',
+      dataFlow: 'out',
+      instances: { possible: 2, necessary: 1 },
+      dataRanges: [
+        videoRange({
+          subtype: MediaSubtype.YUY2,
+          width: 16,
+          height: 16,
+          frameInterval: frameIntervalFromRate(30),
+        }),
+      ],
+    }),
+    definePin({ name: 'In', dataFlow: 'in', instances: { possible: 0 } }),
+  ],
+});
+
+describe('KsDevice', () => {
+  it('validates its options', () => {
+    expect(() => createDevice({ name: '', minidrivers: [{ descriptor }] })).toThrow(TypeError);
+    expect(() => createDevice({ name: 'x', minidrivers: [] })).toThrow(TypeError);
+    expect(() => createDevice({ name: 'x', minidrivers: [{ descriptor: { ...descriptor } }] })).toThrow(
+      /frozen descriptor/,
+    );
+    const d = createDevice({ name: 'x', minidrivers: [{ descriptor }] });
+    expect(d.clock).toBeInstanceOf(SystemClock);
+  });
+
+  it('tracks filters and pins, instance counts and necessary instances', async () => {
+    const device = createDevice({ name: 'x', minidrivers: [{ descriptor }], clock: new ManualClock() });
+    await expect(device.createFilter(3)).rejects.toMatchObject({ code: 'NotFound' });
+    const filter = await device.createFilter();
+    const created: number[] = [];
+    filter.on('pinCreated', (p) => created.push(p.instance));
+    expect(filter.missingNecessaryPins()).toEqual([0]);
+    const a = await filter.createPin(0);
+    const b = await filter.createPin(0);
+    expect(filter.missingNecessaryPins()).toEqual([]);
+    await expect(filter.createPin(0)).rejects.toMatchObject({ code: 'InsufficientResources' });
+    await expect(filter.createPin(1)).rejects.toMatchObject({ code: 'InsufficientResources' });
+    expect(created).toEqual([0, 1]);
+    expect(filter.pins().length).toBe(2);
+    expect(device.filters).toEqual([filter]);
+    expect(a.label).toMatch(/pin 0 \(Out\) #0 of filter 'two pins' #0/);
+    await b.close();
+    expect(filter.pins(0)).toEqual([a]);
+    await device.close();
+    expect(device.filters).toEqual([]);
+    await expect(device.createFilter()).rejects.toMatchObject({ code: 'Closed' });
+  });
+
+  it('wraps minidriver hook failures as KsErrors with the cause, and releases the instance', async () => {
+    const boom = new Error('hal exploded');
+    const md: Minidriver = {
+      descriptor,
+      pins: [
+        {
+          create: () => {
+            throw boom;
+          },
+        },
+      ],
+    };
+    const device = createDevice({ name: 'x', minidrivers: [md], clock: new ManualClock() });
+    const filter = await device.createFilter();
+    const err = await filter.createPin(0).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KsError);
+    expect((err as KsError).code).toBe('DeviceFailure');
+    expect((err as KsError).cause).toBe(boom);
+    expect(filter.pinCount(0)).toBe(0);
+    const failing = createDevice({
+      name: 'y',
+      minidrivers: [{ descriptor, create: () => Promise.reject(new KsError('DeviceBusy', 'busy')) }],
+      clock: new ManualClock(),
+    });
+    await expect(failing.createFilter()).rejects.toMatchObject({ code: 'DeviceBusy' });
+    expect(failing.filters).toEqual([]);
+    await device.close();
+    await failing.close();
+  });
+
+  it('keeps streaming when user listeners throw', async () => {
+    const clock = new ManualClock();
+    const { device } = createTestDevice(clock);
+    const filter = await device.createFilter();
+    const pin = await filter.createPin(0, { format: {} });
+    const errors: string[] = [];
+    pin.on('listenerError', (_e, ev) => errors.push(ev));
+    pin.on('stateChange', () => {
+      throw new Error('user bug');
+    });
+    await pin.setState('run');
+    expect(pin.state).toBe('run');
+    expect(errors).toEqual(['stateChange', 'stateChange', 'stateChange']);
+    await pin.setState('stop');
+    await device.close();
+  });
+
+  it('a second device on the same hardware gets DeviceBusy at ACQUIRE, not at creation', async () => {
+    const clock = new ManualClock();
+    const hw = new TestCaptureHardware(clock);
+    const d1 = createDevice({ name: 'a', minidrivers: [testMinidriver(hw)], clock });
+    const d2 = createDevice({ name: 'b', minidrivers: [testMinidriver(hw)], clock });
+    const p1 = await (await d1.createFilter()).createPin(0, { format: {} });
+    const p2 = await (await d2.createFilter()).createPin(0, { format: {} });
+    await p1.setState('acquire');
+    await expect(p2.setState('acquire')).rejects.toMatchObject({ code: 'DeviceBusy' });
+    await d1.close();
+    await p2.setState('acquire');
+    await d2.close();
+  });
+
+  it('ks-core clocks are structurally usable as a HAL TimeSource', () => {
+    interface TimeSourceShape {
+      now(): bigint;
+      schedule(at: bigint, callback: () => void): { cancel(): void };
+    }
+    const sources: TimeSourceShape[] = [new ManualClock(), new SystemClock()];
+    expect(sources.every((s) => typeof s.now() === 'bigint')).toBe(true);
+  });
+});
