@@ -14,6 +14,7 @@ node "$ROOT/packages/hal/scripts/build-usbfs.mjs"
 	echo "test:usb: dummy_hcd_iso not built (see $USBVM_CACHE/build-dummy-hcd-iso.log); the gadget tier is skipped"
 "$ROOT/usbvm/usbvm.sh" build
 T2=$(date +%s.%N)
+rm -rf "$USBVM_CACHE/out/ksemu-tier" # stale results of an earlier run must not be mistaken for this one
 rc=0
 "$ROOT/usbvm/usbvm.sh" run -t "${KSEMU_VM_TIMEOUT:-900}" -e KSEMU_ROOT="$ROOT" "$ROOT/usbvm/guest/ksemu-tier.sh" >"$USBVM_CACHE/test-usb.log" 2>&1 || rc=$?
 OUT=$USBVM_CACHE/out/ksemu-tier
