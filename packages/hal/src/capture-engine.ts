@@ -173,8 +173,9 @@ export interface CaptureEngine {
   /**
    * Queues mappings for the coming frames, in order. Allowed in `configured` and `running`.
    * The engine copies the numbers; it does not keep the caller's objects.
-   * @throws RangeError for a slot/offset/length outside the pool, a slot already outstanding,
-   * or more outstanding mappings than `completions.capacity`.
+   * @throws RangeError for a slot/offset/length outside the pool, an offset that is not a
+   * multiple of 4 (renderers write whole words), a slot already outstanding, or more
+   * outstanding mappings than `completions.capacity`.
    */
   program(mappings: readonly DmaMapping[]): void;
 

@@ -365,3 +365,29 @@ describe('fault plans on the synthetic camera', () => {
     );
   });
 });
+
+describe('synthetic camera on the real clock', () => {
+  it('delivers frames by itself at the configured rate (SystemTimeSource)', async () => {
+    const camera = new SyntheticCamera({ pattern: 'smpte-bars' });
+    const session = await camera.open();
+    const engine = session.captureEngine();
+    const format: VideoFormat = { fourcc: 'NV12', width: 160, height: 120, interval: 20_000n }; // 500 fps
+    const frame = imageLayout('NV12', 160, 120).imageSize;
+    engine.registerPool(
+      { slotCount: 3, dataOffset: 0, slotStride: (frame + 63) & ~63, dataLength: frame },
+      new SharedArrayBuffer(3 * ((frame + 63) & ~63)),
+    );
+    expectCode(() => engine.configure(format), HalErrorCode.Unsupported); // 500 fps is not offered…
+    engine.configure({ ...format, interval: 83333n }); // …120 fps is
+    engine.program([0, 1, 2].map((slot) => ({ slot, offset: 0, length: frame, cookie: slot })));
+    const done = new Promise<void>((resolve) => engine.onCompletion((count) => count >= 3 && resolve()));
+    await engine.start();
+    await done;
+    const first = emptyCompletionRecord();
+    const third = emptyCompletionRecord();
+    expect(engine.completions.read(0, first) && engine.completions.read(2, third)).toBe(true);
+    expect(third).toMatchObject({ status: FrameStatus.Ok, frameIndex: 2n, bytesUsed: frame });
+    expect(third.presentationTime - first.presentationTime).toBe(2n * 83333n);
+    await session.close();
+  });
+});

@@ -388,20 +388,25 @@ class SyntheticCameraSession implements OpenedHalDevice {
   }
 
   private rendererFor(format: VideoFormat, still = false): ReturnType<typeof createFrameRenderer> {
-    const table = still ? this.device.capabilities.stills : this.device.capabilities.video;
-    const supported = table.some(
-      (v) =>
-        v.fourcc === format.fourcc &&
-        v.sizes.some((s) => s.width === format.width && s.height === format.height),
-    );
+    const sameSize = (s: { width: number; height: number }): boolean =>
+      s.width === format.width && s.height === format.height;
+    // Streaming formats must also have an interval within the listed rates (any value between
+    // the fastest and the slowest is produced; a synthetic device has no discrete clock).
+    const supported = still
+      ? this.device.capabilities.stills.some((v) => v.fourcc === format.fourcc && v.sizes.some(sameSize))
+      : this.device.capabilities.video.some(
+          (v) =>
+            v.fourcc === format.fourcc &&
+            v.sizes.some(
+              (s) =>
+                sameSize(s) && format.interval >= s.intervals[0]! && format.interval <= s.intervals.at(-1)!,
+            ),
+        );
     if (!supported) {
-      throw new HalError(
-        HalErrorCode.Unsupported,
-        `${this.device.identity.id} does not produce ${format.fourcc} ${format.width}x${format.height}`,
-        {
-          deviceId: this.device.identity.id,
-        },
-      );
+      const what = `${format.fourcc} ${format.width}x${format.height}${still ? '' : ` at interval ${format.interval}`}`;
+      throw new HalError(HalErrorCode.Unsupported, `${this.device.identity.id} does not produce ${what}`, {
+        deviceId: this.device.identity.id,
+      });
     }
     return createFrameRenderer(
       {

@@ -86,7 +86,7 @@ function renderCase(group: string, format: VideoFormat, mode: 'full' | 'dirty', 
   const held = new Float64Array(SLOTS).fill(-1);
   let n = 0;
   return {
-    name: `hal ${mode} render${wasm ? '' : ' (plain SAB)'}`,
+    name: `${group} hal ${mode} render${wasm ? '' : ' (plain SAB)'}`,
     group,
     unit: 'fps',
     better: 'higher',
@@ -118,7 +118,7 @@ function workerConsumerCase(group: string, format: VideoFormat, mode: 'full' | '
   const held = new Float64Array(SLOTS).fill(-1);
   let n = 0;
   return {
-    name: `hal ${mode} render + Worker consumer`,
+    name: `${group} hal ${mode} render + Worker consumer`,
     group,
     unit: 'fps',
     better: 'higher',
@@ -188,7 +188,7 @@ function engineCase(group: string, format: VideoFormat): BenchCase {
   let read = 0;
   const record = emptyCompletionRecord();
   return {
-    name: 'hal camera engine (dirty, ManualTimeSource)',
+    name: `${group} hal camera engine (dirty, ManualTimeSource)`,
     group,
     unit: 'fps',
     better: 'higher',
