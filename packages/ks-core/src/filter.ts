@@ -227,7 +227,9 @@ export class KsFilter implements PinOwner {
   }
 
   /**
-   * Pure negotiation against pin type `id`'s data ranges (no pin needed; KSPROPERTY_PIN_DATAINTERSECTION).
+   * Pure negotiation against pin type `id`'s descriptor data ranges (no pin needed;
+   * KSPROPERTY_PIN_DATAINTERSECTION). The minidriver's `intersect` refinement needs a pin
+   * instance, so it applies only to `pin.proposeFormat`.
    * @throws KsError NotFound for an unknown pin id.
    */
   proposeFormat(id: number, request: FormatRequest): IntersectionResult {

@@ -15,6 +15,13 @@ describe('KsError', () => {
     expect(isKsError({ name: 'KsError', code: 'NotFound' })).toBe(true);
     expect(isKsError(new Error('x'))).toBe(false);
     expect(new KsError('BufferTooSmall', 'x', { requiredSize: 12 }).requiredSize).toBe(12);
+    expect(JSON.parse(JSON.stringify(new KsError('BufferTooSmall', 'x', { requiredSize: 12 })))).toEqual({
+      name: 'KsError',
+      code: 'BufferTooSmall',
+      message: 'x',
+      ntStatus: 0xc0000023,
+      requiredSize: 12,
+    });
   });
 
   it('wraps foreign errors, passes KsErrors through', () => {

@@ -71,6 +71,17 @@ export class KsError extends Error {
     return NTSTATUS[this.code];
   }
 
+  /** Plain fields for logs, `--json` output and postMessage (Error objects lose custom fields when cloned). */
+  toJSON(): { name: string; code: KsErrorCode; message: string; ntStatus: number; requiredSize?: number } {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      ntStatus: this.ntStatus,
+      ...(this.requiredSize === undefined ? {} : { requiredSize: this.requiredSize }),
+    };
+  }
+
   /**
    * Wraps any thrown value as a KsError: a KsError passes through unchanged, anything else
    * becomes `fallback` with the value as `cause`. Used where minidriver code is called.
