@@ -7,6 +7,7 @@ import {
   describeFormat,
   type Clock,
   type DataFormat,
+  type Adjustment,
   type FormatRequest,
   type KsDevice,
   type KsFilter,
@@ -70,7 +71,15 @@ export async function openCapture(
   try {
     filter = await device.createFilter(0);
     const request = buildRequest(spec);
-    const proposal = filter.proposeFormat(WebcamPin.Capture, request);
+    let proposal = filter.proposeFormat(WebcamPin.Capture, request);
+    if (proposal.status === 'adjusted' && onlyRateRounding(proposal.adjustments)) {
+      // `@15` means the device's own 15 fps interval, whether it stores 666666 or 666667.
+      proposal = filter.proposeFormat(WebcamPin.Capture, {
+        ...request,
+        frameInterval:
+          proposal.format.kind === 'video' ? proposal.format.frameInterval : request.frameInterval,
+      });
+    }
     if (proposal.status !== 'valid') {
       const nearest =
         proposal.status === 'adjusted' && proposal.format.kind === 'video'
@@ -106,6 +115,19 @@ export async function openCapture(
     await device.close().catch(() => undefined);
     throw err;
   }
+}
+
+/** True when the only change is the frame interval by rounding (under 0.01 %, at least 1 unit). */
+function onlyRateRounding(adjustments: readonly Adjustment[]): boolean {
+  return (
+    adjustments.length > 0 &&
+    adjustments.every((a) => {
+      if (a.field !== 'frameInterval') return false;
+      const req = Number(a.requested);
+      const diff = Math.abs(req - Number(a.actual));
+      return diff <= Math.max(1, req * 1e-4);
+    })
+  );
 }
 
 function specLabel(spec: FormatSpec): string {

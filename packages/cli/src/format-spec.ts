@@ -57,3 +57,27 @@ export function parseFormatSpec(text: string): FormatSpec {
 export function intervalToFps(interval: bigint): number {
   return Math.round((1e7 / Number(interval)) * 1000) / 1000;
 }
+
+function gcd(a: bigint, b: bigint): bigint {
+  while (b) [a, b] = [b, a % b];
+  return a;
+}
+
+/**
+ * The frame rate of an interval as a reduced fraction for file headers. KS intervals are whole
+ * 100 ns units, so 30 fps is stored as 333333 and NTSC as 333667: both map back to the rate
+ * they were made from (30/1, 30000/1001) instead of 10000000/333333.
+ */
+export function rateOfInterval(interval: bigint): { num: bigint; den: bigint } {
+  if (interval <= 0n) throw new RangeError('interval must be positive');
+  for (const den of [1n, 1001n]) {
+    for (let fps = 1n; fps <= 240n; fps++) {
+      const num = den === 1n ? fps : fps * 1000n;
+      // The interval a device derives from num/den: 1e7·den/num, truncated or rounded.
+      const exact = 10_000_000n * den;
+      if (exact / num === interval || (exact + num / 2n) / num === interval) return { num, den };
+    }
+  }
+  const g = gcd(10_000_000n, interval);
+  return { num: 10_000_000n / g, den: interval / g };
+}

@@ -1,11 +1,12 @@
 // Where `ksemu stream` puts frames: a .y4m file, a concatenated .mjpeg stream, a directory of raw/PNG frames, stdout, or nowhere.
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { Fourcc } from '@ksemu/hal';
 import { goldenFileName, writeFramePng } from '@ksemu/fixtures';
 import { CliError, ExitCode } from './cli-error.js';
+import { AviWriter, aviSupports } from './avi-writer.js';
 import { Y4mWriter, y4mSupports } from './y4m-writer.js';
 
 /** A frame destination. `write` borrows `data` only until its promise settles. */
@@ -82,6 +83,20 @@ class DirectorySink implements FrameSink {
   async close(): Promise<void> {}
 }
 
+class AviSink implements FrameSink {
+  readonly usesStdout = false;
+  constructor(
+    readonly label: string,
+    private readonly avi: AviWriter,
+  ) {}
+  write(data: Uint8Array): Promise<void> {
+    return this.avi.write(data);
+  }
+  close(): Promise<void> {
+    return this.avi.close();
+  }
+}
+
 class NullSink implements FrameSink {
   readonly label = '(none)';
   readonly usesStdout = false;
@@ -90,7 +105,7 @@ class NullSink implements FrameSink {
 }
 
 /**
- * Picks the sink for `--out`: `*.y4m`, `*.mjpeg|*.mjpg`, `-` (y4m, or MJPEG for MJPG), a path
+ * Picks the sink for `--out`: `*.y4m`, `*.avi` (packed, as captured), `*.mjpeg|*.mjpg`, `-` (y4m, or MJPEG for MJPG), a path
  * ending in `/` or an existing directory (raw frames; PNGs with `png`), or nothing.
  * @throws CliError Usage when the output cannot hold the format.
  */
@@ -122,6 +137,12 @@ export async function openSink(
     }
     return new StreamSink(out, await openFile(out), format, 'y4m', false);
   }
+  if (lower.endsWith('.avi')) {
+    if (!aviSupports(format.fourcc))
+      throw new CliError(`${out}: AVI cannot hold ${format.fourcc}`, ExitCode.Usage);
+    await mkdir(dirname(out), { recursive: true });
+    return new AviSink(out, await AviWriter.create(out, format));
+  }
   if (lower.endsWith('.mjpeg') || lower.endsWith('.mjpg')) {
     if (!mjpg)
       throw new CliError(
@@ -135,7 +156,7 @@ export async function openSink(
     throw new CliError(
       `don't know how to write '${out}'`,
       ExitCode.Usage,
-      'use a .y4m or .mjpeg file, a directory ending in /, or - for stdout',
+      'use a .y4m, .avi or .mjpeg file, a directory ending in /, or - for stdout',
     );
   }
   await mkdir(out, { recursive: true });
@@ -143,6 +164,7 @@ export async function openSink(
 }
 
 async function openFile(path: string): Promise<WriteStream> {
+  await mkdir(dirname(path), { recursive: true });
   const stream = createWriteStream(path);
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());

@@ -1,5 +1,6 @@
 // Writes frames as YUV4MPEG2 (.y4m), repacking packed and semi-planar YUV into the planar layouts y4m defines.
 import type { Writable } from 'node:stream';
+import { rateOfInterval } from './format-spec.js';
 
 /** What a y4m stream needs to know about the frames it carries. */
 export interface Y4mFormat {
@@ -23,24 +24,10 @@ export function y4mSupports(fourcc: string): boolean {
   return fourcc in COLOURSPACE;
 }
 
-function gcd(a: bigint, b: bigint): bigint {
-  while (b) [a, b] = [b, a % b];
-  return a;
-}
-
-/** The y4m `F` rate for an interval, exact for the NTSC family (333667 → 30000:1001). */
+/** The y4m `F` rate for an interval (333333 → 30:1, 333667 → 30000:1001). */
 export function y4mRate(interval: bigint): string {
-  if (interval <= 0n) throw new RangeError('interval must be positive');
-  for (const [num, den] of [
-    [30000n, 1001n],
-    [60000n, 1001n],
-    [24000n, 1001n],
-  ] as const) {
-    if ((den * 10_000_000n + num / 2n) / num === interval) return `${num}:${den}`;
-  }
-  const n = 10_000_000n;
-  const g = gcd(n, interval);
-  return `${n / g}:${interval / g}`;
+  const { num, den } = rateOfInterval(interval);
+  return `${num}:${den}`;
 }
 
 /**
