@@ -38,6 +38,12 @@ export interface ConformanceOptions {
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** True while the consumer still has delivered or held frames of `run`'s pin. */
+function busy(run: { pin: KsPin }): boolean {
+  const c = run.pin.pool.census();
+  return c.filled + c.held > 0;
+}
+
 /** One test's running context. */
 interface Run {
   clock: ManualClock;
@@ -131,8 +137,7 @@ export function describeMinidriverConformance(
           );
         await tick(run);
         // Let the Worker take and release what was delivered, so the producer never runs dry.
-        for (let i = 0; i < 2000 && run.pin.pool.census().filled + run.pin.pool.census().held > 0; i++)
-          await turn();
+        for (let i = 0; i < 20_000 && busy(run); i++) await turn();
       }
       await run.pin.setState('stop');
       const report = await worker.report;
