@@ -117,7 +117,7 @@ describe('PatternRenderer', () => {
           return true;
         },
       ),
-      { numRuns: 40 },
+      { numRuns: 25 },
     );
   });
 
@@ -155,7 +155,7 @@ describe('PatternRenderer', () => {
           return true;
         },
       ),
-      { numRuns: 150 },
+      { numRuns: 80 },
     );
   });
 
