@@ -1,5 +1,5 @@
 // Pure format negotiation: intersect a data range with a (partial) requested format → valid | adjusted | invalid, never silently.
-import type { Guid } from './guid.js';
+import { isGuid, type Guid } from './guid.js';
 import { knownGuids } from './known-guids.js';
 import type { KsTime } from './ks-time.js';
 import type { DataRange, GenericDataRange, VideoDataRange } from './data-range.js';
@@ -64,6 +64,7 @@ function invalid(reason: string): { status: 'invalid'; adjustments: readonly [];
 function guidMismatch(range: DataRange, request: FormatRequest): string | undefined {
   for (const field of ['majorType', 'subtype', 'specifier'] as const) {
     const want = request[field];
+    if (want !== undefined && !isGuid(want)) return `${field} ${String(want)} is not a normalised GUID`;
     if (want !== undefined && want !== range[field]) {
       const show = field === 'subtype' ? subtypeName : (g: Guid) => knownGuids.describe(g);
       return `${field} ${show(want)} does not match the range's ${show(range[field])}`;
