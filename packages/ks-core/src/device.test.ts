@@ -128,6 +128,49 @@ describe('KsDevice', () => {
     await d2.close();
   });
 
+  it('a pin that provides a clock runs it only in RUN; other pins can use it as master clock', async () => {
+    const clockDescriptor = defineFilterDescriptor({
+      referenceGuid: guid('0d0d0d0d-1111-4222-8333-444444444445'),
+      name: 'clocked',
+      pins: [
+        definePin({
+          name: 'Out',
+          dataFlow: 'out',
+          instances: { possible: 2 },
+          providesClock: true,
+          dataRanges: [
+            videoRange({
+              subtype: MediaSubtype.YUY2,
+              width: 16,
+              height: 16,
+              frameInterval: frameIntervalFromRate(30),
+            }),
+          ],
+        }),
+      ],
+    });
+    const ref = new ManualClock(1_000n);
+    const device = createDevice({ name: 'c', minidrivers: [{ descriptor: clockDescriptor }], clock: ref });
+    const filter = await device.createFilter();
+    const a = await filter.createPin(0, { format: {} });
+    const b = await filter.createPin(0, { format: {} });
+    const clock = a.clock();
+    expect(a.clock()).toBe(clock);
+    b.setMasterClock(clock);
+    expect(b.masterClock).toBe(clock);
+    ref.advance(500n);
+    expect(clock.now()).toBe(0n);
+    await a.setState('run');
+    ref.advance(300n);
+    expect(clock.now()).toBe(300n);
+    await a.setState('pause');
+    ref.advance(300n);
+    expect(clock.now()).toBe(300n);
+    await a.setState('stop');
+    expect(clock.now()).toBe(0n);
+    await device.close();
+  });
+
   it('ks-core clocks are structurally usable as a HAL TimeSource', () => {
     interface TimeSourceShape {
       now(): bigint;
