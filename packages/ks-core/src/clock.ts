@@ -37,6 +37,9 @@ export function correlate(clock: Clock, system: Clock): CorrelatedTime {
   return Object.freeze({ time: clock.now(), systemTime: system.now() });
 }
 
+// Node timers overflow (and fire at once) above 2^31 - 1 ms; longer waits re-arm in steps.
+const MAX_TIMER_MS = 0x7fffffff;
+
 /**
  * The real monotonic clock (`process.hrtime.bigint()`), in 100 ns units since an arbitrary origin.
  * `schedule` uses `setTimeout`; the timer keeps the process alive until it fires or is cancelled.
@@ -56,13 +59,16 @@ export class SystemClock implements Clock {
       if (cancelled) return;
       const left = at - this.now();
       if (left > 0n) {
-        timer = setTimeout(fire, Math.max(1, Math.ceil(toMilliseconds(left as KsTime))));
+        timer = setTimeout(
+          fire,
+          Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(toMilliseconds(left as KsTime)))),
+        );
         return;
       }
       timer = undefined;
       callback();
     };
-    timer = setTimeout(fire, Math.ceil(delayMs));
+    timer = setTimeout(fire, Math.min(MAX_TIMER_MS, Math.ceil(delayMs)));
     return {
       cancel(): void {
         cancelled = true;
