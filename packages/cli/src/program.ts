@@ -24,6 +24,7 @@ import { findProperty, listProperties, parsePropertyValue } from './property-com
 import { SystemClock, FrameStatus } from '@ksemu/ks-core';
 import { usbProviders } from './usb-support.js';
 import { VERSION } from './version.js';
+import { registerViewCommand } from './view-command.js';
 
 /** What a command needs from its surroundings; tests pass their own streams. */
 export interface CliContext {
@@ -434,6 +435,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       json(ctx, parseUvcConfiguration(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
     });
 
+  registerViewCommand(program, ctx, catalog);
   return { program, exitCode: () => exitCode };
 }
 
