@@ -1,5 +1,5 @@
 // Per-mapping completion results in shared memory: a monotonic counter plus a record ring.
-import type { FrameStatus } from './capture-engine.js';
+import type { FrameStatus } from './frame-status.js';
 
 /**
  * One completion, read into a caller-owned object (reuse it: reading allocates nothing but

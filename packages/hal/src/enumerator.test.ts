@@ -1,5 +1,6 @@
 // Tests of the Enumerator: providers, hotplug forwarding, failing providers, factories.
 import { describe, expect, it } from '@jest/globals';
+import { BUILT_IN_SYNTHETIC_KINDS } from './synthetic-kinds.js';
 import { Enumerator, type DeviceProvider } from './enumerator.js';
 import type { HalDevice } from './hal-device.js';
 import { SyntheticCamera } from './synthetic-camera.js';
@@ -36,7 +37,7 @@ function fakeProvider(
 
 describe('Enumerator', () => {
   it('lists synthetic devices first, then providers, and forwards provider hotplug', async () => {
-    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] });
+    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] }, BUILT_IN_SYNTHETIC_KINDS);
     const usb = fakeProvider([new SyntheticCamera({ id: 'usb:1209:0001' })]);
     const events: string[] = [];
     e.on('add', (d) => events.push(`+${d.identity.id}`));
@@ -54,7 +55,7 @@ describe('Enumerator', () => {
   });
 
   it('skips a provider that fails to list, keeping the others', async () => {
-    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] });
+    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] }, BUILT_IN_SYNTHETIC_KINDS);
     e.registerProvider({
       name: 'broken',
       list: () => Promise.reject(new Error('bus error')),
@@ -63,10 +64,14 @@ describe('Enumerator', () => {
   });
 
   it('accepts extra factories and rejects bad entries', () => {
-    const e = new Enumerator({
-      factories: { probe: (entry) => new SyntheticCamera({ id: entry.id, name: 'probe' }) },
-      synthetic: [{ kind: 'probe' }],
-    });
+    expect(new Enumerator().syntheticKinds).toEqual([]);
+    const e = new Enumerator(
+      {
+        factories: { probe: (entry) => new SyntheticCamera({ id: entry.id, name: 'probe' }) },
+        synthetic: [{ kind: 'probe' }],
+      },
+      BUILT_IN_SYNTHETIC_KINDS,
+    );
     expect(e.syntheticKinds).toEqual(expect.arrayContaining(['camera', 'probe']));
     expect(() => e.addSynthetic({ kind: 'camera', options: { pattern: 'plaid' } })).toThrow(TypeError);
     expect(() => e.addSynthetic(null as never)).toThrow(TypeError);

@@ -4,7 +4,6 @@ import { EventHub, type EventSource } from './event-hub.js';
 import { HalError, HalErrorCode } from './hal-error.js';
 import type { HalDevice } from './hal-device.js';
 import { silentLogger } from './silent-logger.js';
-import { BUILT_IN_SYNTHETIC_KINDS } from './synthetic-kinds.js';
 
 /** One synthetic device in an {@link EnumeratorConfig}. `kind` picks a registered factory. */
 export interface SyntheticDeviceConfig {
@@ -51,7 +50,8 @@ export type EnumeratorEvents = {
 };
 
 /**
- * The device list (built-in synthetic kinds: {@link BUILT_IN_SYNTHETIC_KINDS}). Synthetic devices are made once (at construction or `addSynthetic`) and
+ * The device list. Pass `BUILT_IN_SYNTHETIC_KINDS` (synthetic-kinds.ts) as `builtInFactories` for
+ * the camera, PCIe card and tuner (kept out of this module to avoid an import cycle). Synthetic devices are made once (at construction or `addSynthetic`) and
  * listed until removed; providers are asked on each `list()`. `add`/`remove` events fire for
  * `addSynthetic`/`removeSynthetic` and for provider hotplug.
  */
@@ -64,7 +64,7 @@ export class Enumerator implements EventSource<EnumeratorEvents> {
 
   constructor(
     config: EnumeratorConfig = {},
-    builtInFactories: Readonly<Record<string, SyntheticDeviceFactory>> = BUILT_IN_SYNTHETIC_KINDS,
+    builtInFactories: Readonly<Record<string, SyntheticDeviceFactory>> = {},
   ) {
     this.logger = (config.logger ?? silentLogger()).child({ component: 'enumerator' });
     this.events = new EventHub(this.logger);

@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { FrameFlag, FrameStatus, type CaptureEngine, type PoolGeometry } from './capture-engine.js';
 import { emptyCompletionRecord, type CompletionRecord } from './completion-ring.js';
+import { BUILT_IN_SYNTHETIC_KINDS } from './synthetic-kinds.js';
 import { Enumerator } from './enumerator.js';
 import type { Fault } from './fault-plan.js';
 import { HalErrorCode, isHalError } from './hal-error.js';
@@ -231,7 +232,7 @@ describe('SyntheticCamera', () => {
   });
 
   it('is listed by the Enumerator under its id, with add/remove events', async () => {
-    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] });
+    const e = new Enumerator({ synthetic: [{ kind: 'camera' }] }, BUILT_IN_SYNTHETIC_KINDS);
     expect((await e.list()).map((d) => d.identity.id)).toEqual(['synthetic:camera']);
     const seen: string[] = [];
     e.on('add', (d) => seen.push(`+${d.identity.id}`));
