@@ -10,6 +10,7 @@ import {
   probeCommitSize,
   selectAltSetting,
 } from '../uvc/probe-commit.js';
+import { PayloadReassembler, UvcFrameFlag } from '../uvc/payload-reassembler.js';
 import { openUsbTransportProvider } from './usb-backend.js';
 import type { UsbBackend } from './usb-backend.js';
 
@@ -70,36 +71,29 @@ suite(`real UVC camera ${wanted ?? '(set KSEMU_UVC_DEVICE=vid:pid)'}`, () => {
       const got = decodeProbeCommit(await t.controlIn(buildProbeGet('cur', vs.interfaceNumber, size), size));
       const commit = buildProbeSet('commit', vs.interfaceNumber, encodeProbeCommit(got, size));
       await t.controlOut(commit, commit.data ?? new Uint8Array(0));
-      let frames = 0;
-      let bytes = 0;
-      let fid = -1;
+      const expected =
+        fmt.type === 'uncompressed' ? (frame.width * frame.height * fmt.bitsPerPixel) / 8 : undefined;
+      const dest = new Uint8Array(Math.max(got.maxVideoFrameSize, frame.maxFrameBufferSize, expected ?? 0));
       const sizes: number[] = [];
       let done!: () => void;
       const enough = new Promise<void>((r) => (done = r));
-      const payload = (p: Uint8Array): void => {
-        const hl = p[0] ?? 0;
-        if (p.length < 2 || hl < 2 || hl > p.length) return;
-        const flags = p[1] ?? 0;
-        if (fid !== -1 && (flags & 1) !== fid && bytes > 0) {
-          sizes.push(bytes);
-          bytes = 0;
-          if (++frames === 30) done();
-        }
-        fid = flags & 1;
-        bytes += p.length - hl;
-        if (flags & 2) {
-          sizes.push(bytes);
-          bytes = 0;
-          fid = -1;
-          if (++frames === 30) done();
-        }
-      };
+      const reassembler = new PayloadReassembler({
+        transfer: vs.transfer,
+        maxPayloadTransferSize: got.maxPayloadTransferSize,
+        expectedFrameSize: expected,
+        onFrame: (f) => {
+          reassembler.setDestination(dest);
+          sizes.push((f.flags & UvcFrameFlag.error) !== 0 ? -1 : f.bytesUsed);
+          if (sizes.length === 30) done();
+        },
+      });
+      reassembler.setDestination(dest);
       let stream: { stop(): Promise<void> };
       if (vs.transfer === 'bulk') {
         stream = t.openInStream(vs.endpointAddress, {
           transferSize: got.maxPayloadTransferSize,
           depth: 8,
-          onData: (v, st) => st === 'ok' && payload(v),
+          onData: (v, st) => st === 'ok' && reassembler.pushBulk(v, got.maxPayloadTransferSize),
         });
       } else {
         const sel = selectAltSetting(vs.altSettings, got.maxPayloadTransferSize);
@@ -110,20 +104,14 @@ suite(`real UVC camera ${wanted ?? '(set KSEMU_UVC_DEVICE=vid:pid)'}`, () => {
           packetsPerTransfer: 32,
           packetSize: sel.bytesPerInterval,
           depth: 8,
-          onTransfer: (x) => {
-            for (let i = 0; i < x.packetCount; i++) {
-              if (x.packetStatus[i] === 0)
-                payload(x.data.subarray(i * x.packetSize, i * x.packetSize + (x.packetLengths[i] ?? 0)));
-            }
-          },
+          onTransfer: (x) => reassembler.pushIsoTransfer(x),
         });
       }
       await enough;
       await stream.stop();
       if (vs.transfer === 'bulk') await t.clearHalt(vs.endpointAddress);
       else await t.setAlternateSetting(vs.interfaceNumber, 0);
-      if (fmt.type === 'uncompressed') {
-        const expected = (frame.width * frame.height * fmt.bitsPerPixel) / 8;
+      if (expected !== undefined) {
         expect(sizes.filter((s) => s === expected).length).toBeGreaterThanOrEqual(25);
       }
       await t.releaseInterface(vs.interfaceNumber);

@@ -19,6 +19,8 @@ import {
 } from '../uvc/probe-commit.js';
 import type { ProbeCommit } from '../uvc/probe-commit.js';
 import type { UvcControlRequest } from '../uvc/controls.js';
+import { PayloadReassembler, UvcFrameFlag } from '../uvc/payload-reassembler.js';
+import type { ReassembledFrame } from '../uvc/payload-reassembler.js';
 import type { UsbTransport, UsbTransportProvider, UsbDeviceInfo, UsbStreamEnd } from './usb-transport.js';
 import { UsbfsTransportProvider } from './usbfs-transport.js';
 
@@ -73,15 +75,13 @@ function expectedFrame(n: number, out: Uint8Array): void {
 }
 
 /**
- * Minimal payload-to-frame assembly for this test only (header length, FID, EOF, ERR), checking each
- * completed frame against expectedFrame(). The product reassembler lives in hal/src/uvc.
+ * Feeds payloads to hal's UVC PayloadReassembler (writing into one reused destination) and checks
+ * each completed frame against expectedFrame(): size, flags, content, strictly increasing numbers.
  */
 class FrameChecker {
   readonly frame = new Uint8Array(FRAME_BYTES);
   private readonly expect = new Uint8Array(FRAME_BYTES);
-  private fill = 0;
-  private fid = -1;
-  private bad = false;
+  readonly reassembler: PayloadReassembler;
   frames = 0;
   wrongSize = 0;
   mismatched = 0;
@@ -90,41 +90,38 @@ class FrameChecker {
   outOfOrder = 0;
   last = -1;
   firstNumber = -1;
-  payloads = 0;
 
-  payload(p: Uint8Array): void {
-    if (p.length < 2) return;
-    const hl = p[0] ?? 0;
-    const flags = p[1] ?? 0;
-    if (hl < 2 || hl > p.length) return;
-    this.payloads++;
-    const fid = flags & 1;
-    if (this.fid !== -1 && fid !== this.fid && this.fill > 0) this.complete();
-    this.fid = fid;
-    if (flags & 0x40) this.bad = true;
-    const data = p.subarray(hl);
-    const n = Math.min(data.length, FRAME_BYTES - this.fill);
-    this.frame.set(data.subarray(0, n), this.fill);
-    this.fill += data.length;
-    if (flags & 0x02) this.complete();
+  constructor(transfer: 'bulk' | 'isochronous', maxPayloadTransferSize: number) {
+    this.reassembler = new PayloadReassembler({
+      transfer,
+      maxPayloadTransferSize,
+      expectedFrameSize: FRAME_BYTES,
+      onFrame: (f) => this.check(f),
+    });
+    this.reassembler.setDestination(this.frame);
   }
 
-  private complete(): void {
-    if (this.fill !== FRAME_BYTES) this.wrongSize++;
-    else if (this.bad) this.errored++;
-    else {
-      const num = Number(new DataView(this.frame.buffer).getBigUint64(0, true));
-      expectedFrame(num, this.expect);
-      if (Buffer.compare(this.frame, this.expect) !== 0) this.mismatched++;
-      if (this.last >= 0 && num <= this.last) this.outOfOrder++;
-      if (this.last >= 0 && num > this.last + 1) this.gaps += num - this.last - 1;
-      if (this.firstNumber < 0) this.firstNumber = num;
-      this.last = num;
-      this.frames++;
+  private check(f: ReassembledFrame): void {
+    this.reassembler.setDestination(this.frame);
+    if (
+      f.bytesUsed !== FRAME_BYTES ||
+      (f.flags & (UvcFrameFlag.short | UvcFrameFlag.long | UvcFrameFlag.truncated)) !== 0
+    ) {
+      this.wrongSize++;
+      return;
     }
-    this.fill = 0;
-    this.bad = false;
-    this.fid = -1;
+    if ((f.flags & UvcFrameFlag.error) !== 0) {
+      this.errored++;
+      return;
+    }
+    const num = Number(new DataView(this.frame.buffer).getBigUint64(0, true));
+    expectedFrame(num, this.expect);
+    if (Buffer.compare(this.frame, this.expect) !== 0) this.mismatched++;
+    if (this.last >= 0 && num <= this.last) this.outOfOrder++;
+    if (this.last >= 0 && num > this.last + 1) this.gaps += num - this.last - 1;
+    if (this.firstNumber < 0) this.firstNumber = num;
+    this.last = num;
+    this.frames++;
   }
 }
 
@@ -215,13 +212,13 @@ async function stream(
   onFrame?: (c: FrameChecker) => void,
 ): Promise<{ checker: FrameChecker; end: UsbStreamEnd; seconds: number }> {
   const { t, vs } = s;
-  const checker = new FrameChecker();
+  const checker = new FrameChecker(vs.transfer, probe.maxPayloadTransferSize);
   let done!: () => void;
   const enough = new Promise<void>((r) => (done = r));
-  const see = (p: Uint8Array): void => {
-    const before = checker.frames;
-    checker.payload(p);
-    if (checker.frames !== before) {
+  let seen = 0;
+  const after = (): void => {
+    if (checker.frames !== seen) {
+      seen = checker.frames;
       onFrame?.(checker);
       if (checker.frames >= frames) done();
     }
@@ -233,7 +230,9 @@ async function stream(
       transferSize: probe.maxPayloadTransferSize,
       depth: 8,
       onData: (view, status) => {
-        if (status === 'ok') see(view);
+        if (status !== 'ok') return;
+        checker.reassembler.pushBulk(view, probe.maxPayloadTransferSize);
+        after();
       },
     });
   } else {
@@ -245,11 +244,8 @@ async function stream(
       packetSize: sel.bytesPerInterval,
       depth: 8,
       onTransfer: (x) => {
-        for (let i = 0; i < x.packetCount; i++) {
-          if (x.packetStatus[i] !== 0) continue;
-          const off = i * x.packetSize;
-          see(x.data.subarray(off, off + (x.packetLengths[i] ?? 0)));
-        }
+        checker.reassembler.pushIsoTransfer(x);
+        after();
       },
     });
   }
