@@ -98,6 +98,17 @@ export { videoRange, genericRange, onGrid } from './data-range.js';
 export type { DataRange, VideoDataRange, GenericDataRange, VideoRangeInit } from './data-range.js';
 export { intersect, intersectVideo, intersectGeneric, intersectRanges, requestOf } from './intersection.js';
 export type { FormatRequest, IntersectionResult, Adjustment } from './intersection.js';
+export {
+  encodeVideoFormat,
+  decodeVideoFormat,
+  encodeVideoRange,
+  decodeVideoRange,
+  KSDATAFORMAT_SIZE,
+  KS_VIDEOINFOHEADER_SIZE,
+  KS_DATAFORMAT_VIDEOINFOHEADER_SIZE,
+  KS_VIDEO_STREAM_CONFIG_CAPS_SIZE,
+  KS_DATARANGE_VIDEO_SIZE,
+} from './ks-data-format.js';
 export { simpleFraming, resolveFraming, DEFAULT_FRAMING } from './allocator-framing.js';
 export type { AllocatorFraming, ResolvedFraming } from './allocator-framing.js';
 export { checkPropertyValue, valueSize, validateAutomationTable } from './property-set.js';
