@@ -320,7 +320,11 @@ export class CaptureHub {
    *   formats, KsError from the device; nothing changes on a throw.
    */
   handle(request: Exclude<ViewRequest, { type: 'ack' }>): Promise<void> {
-    this.#requireOpen(request.type);
+    try {
+      this.#requireOpen(request.type);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     switch (request.type) {
       case 'start':
         return this.#serial(async () => {
