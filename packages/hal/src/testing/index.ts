@@ -30,3 +30,14 @@ export {
   channelPlateGeometry,
   NO_SIGNAL_TAG,
 } from '../tuner-picture.js';
+// --- fake USB UVC camera for host-side tests (uvc-camera helper) ---
+export {
+  FakeUvcDevice,
+  FakeUvcTransport,
+  FakeUvcProvider,
+  defaultFakeUvcDescription,
+  fakeFrameByte,
+  fakeMjpegSize,
+  fillFakeFrame,
+  type FakeUvcDeviceOptions,
+} from './fake-uvc-device.js';
