@@ -5,6 +5,7 @@ import { createTestDevice, checkTestFrame, TestProperty } from './testing/test-m
 import { MediaSubtype, PropSetId } from './known-guids.js';
 import { ConnectionProperty, KsStateValue } from './property-ids.js';
 import { PropertyRequestFlags } from './property-handler.js';
+import { decodeVideoFormat } from './ks-data-format.js';
 import { frameIntervalFromRate } from './ks-time.js';
 import { KsError, KsStateError } from './ks-error.js';
 import { FrameStatus } from './stream-header.js';
@@ -215,6 +216,31 @@ describe('built-in KSPROPSETID_Connection', () => {
       ),
     ).rejects.toMatchObject({ code: 'InvalidParameter' });
     await pin.stop();
+    await device.close();
+  });
+
+  it('reports the data format and allocator framing as the Windows structures', async () => {
+    const { pin, device } = await setup();
+    const fmt = new Uint8Array(152);
+    await pin.properties.raw(
+      { set: PropSetId.Connection, id: ConnectionProperty.DataFormat, flags: PropertyRequestFlags.GET },
+      fmt,
+    );
+    expect(decodeVideoFormat(fmt)).toEqual(pin.format);
+    const framing = new Uint8Array(24);
+    await pin.properties.raw(
+      { set: PropSetId.Connection, id: ConnectionProperty.AllocatorFraming, flags: PropertyRequestFlags.GET },
+      framing,
+    );
+    const v = new DataView(framing.buffer);
+    expect([v.getUint32(8, true), v.getUint32(12, true), v.getUint32(16, true)]).toEqual([
+      4,
+      64 * 48 * 2,
+      63,
+    ]);
+    await expect(
+      pin.properties.set(PropSetId.Connection, ConnectionProperty.DataFormat, fmt),
+    ).rejects.toMatchObject({ code: 'InvalidDeviceRequest' });
     await device.close();
   });
 });

@@ -1,5 +1,6 @@
 // KsPin: a pin instance with one state union, single-step STOP↔ACQUIRE↔PAUSE↔RUN transitions, format, frame pool + queue, clocks and properties.
 import { resolveFraming, type ResolvedFraming } from './allocator-framing.js';
+import { encodeVideoFormat, KS_DATAFORMAT_VIDEOINFOHEADER_SIZE } from './ks-data-format.js';
 import type { Clock } from './clock.js';
 import type { PinDescriptor } from './descriptors.js';
 import { EventSets } from './event-set.js';
@@ -687,23 +688,66 @@ export class KsPin {
 }
 
 /**
- * Adds the built-in KSPROPSETID_Connection set (KSPROPERTY_CONNECTION_STATE as a KSSTATE ULONG,
- * settable) to a pin's automation table, unless the descriptor declares that set itself.
+ * Adds the built-in KSPROPSETID_Connection set to a pin's automation table, unless the
+ * descriptor declares that set itself: STATE (KSSTATE ULONG, settable), ALLOCATORFRAMING
+ * (KSALLOCATOR_FRAMING, read-only) and, for video pins, DATAFORMAT
+ * (KS_DATAFORMAT_VIDEOINFOHEADER, read-only).
  */
 function withConnectionSet(table: AutomationTable | undefined, pin: KsPin): AutomationTable {
   const own = table?.properties ?? [];
   if (own.some((ps) => ps.set === PropSetId.Connection)) return table!;
-  const state: PropertyItem = {
-    id: ConnectionProperty.State,
-    name: 'State',
-    type: 'uint32',
-    min: 0,
-    max: 3,
-    get: () => KsStateValue[pin.state as KsState] ?? 0,
-    set: (_ctx, value) => pin.setState(KS_STATES[value as number]!),
-  };
-  return { ...table, properties: [...own, { set: PropSetId.Connection, items: [state] }] };
+  const items: PropertyItem[] = [
+    {
+      id: ConnectionProperty.State,
+      name: 'State',
+      type: 'uint32',
+      min: 0,
+      max: 3,
+      get: () => KsStateValue[pin.state as KsState] ?? 0,
+      set: (_ctx, value) => pin.setState(KS_STATES[value as number]!),
+    },
+    {
+      // KSALLOCATOR_FRAMING: OptionsFlags, PoolType, Frames, FrameSize, FileAlignment, Reserved.
+      id: ConnectionProperty.AllocatorFraming,
+      name: 'AllocatorFraming',
+      type: 'bytes',
+      size: 24,
+      access: 'readonly',
+      get: () => {
+        const format = pin.format;
+        if (format === undefined)
+          throw new KsError('InvalidDeviceRequest', `${pin.label} has no data format yet`);
+        const framing = pin.state === 'stop' ? resolveFraming(pin.descriptor.framing, format) : pin.framing;
+        const out = new Uint8Array(24);
+        const v = new DataView(out.buffer);
+        v.setUint32(0, KSALLOCATOR_OPTIONF_SYSTEM_MEMORY, true);
+        v.setUint32(8, framing.frames, true);
+        v.setUint32(12, framing.frameSize, true);
+        v.setUint32(16, framing.alignment - 1, true);
+        return out;
+      },
+    },
+  ];
+  if (pin.descriptor.dataRanges.some((r) => r.kind === 'video')) {
+    items.push({
+      id: ConnectionProperty.DataFormat,
+      name: 'DataFormat',
+      type: 'bytes',
+      size: KS_DATAFORMAT_VIDEOINFOHEADER_SIZE,
+      access: 'readonly',
+      get: () => {
+        const format = pin.format;
+        if (format?.kind !== 'video')
+          throw new KsError('InvalidDeviceRequest', `${pin.label} has no video data format yet`);
+        return encodeVideoFormat(format);
+      },
+    });
+  }
+  return { ...table, properties: [...own, { set: PropSetId.Connection, items }] };
 }
+
+// KSALLOCATOR_OPTIONF_SYSTEM_MEMORY (ks.h): frames live in system memory (a SharedArrayBuffer here).
+const KSALLOCATOR_OPTIONF_SYSTEM_MEMORY = 0x2;
 
 /** Plane offsets of a format inside a frame (NV12/I420: luma then chroma), for the pool's layout record. */
 function planeOffsetsOf(format: DataFormat): number[] {
