@@ -22,6 +22,19 @@ const state = {
   pageFps: 0,
 };
 window.viewer = state;
+/** Sends a raw text message as if the page had (tests use it for malformed and out-of-range requests). */
+state.sendRaw = (text) => ws && ws.send(text);
+/** A checksum of a canvas region: tests compare pictures without shipping pixels around. */
+state.checksum = (x = 0, y = 0, w = canvas.width, h = canvas.height) => {
+  const d = ctx.getImageData(x, y, w, h).data;
+  let a = 1;
+  let b = 0;
+  for (let i = 0; i < d.length; i++) {
+    a = (a + d[i]) % 65521;
+    b = (b + a) % 65521;
+  }
+  return b * 65536 + a;
+};
 
 const $ = (id) => document.getElementById(id);
 const canvas = $('picture');
