@@ -180,6 +180,8 @@ describe('KsPin streaming with the test minidriver', () => {
     expect(statuses.length).toBeGreaterThan(0);
     expect(statuses.every((s) => s === FrameStatus.Disconnected)).toBe(true);
     await expect(pin.setState('run')).rejects.toMatchObject({ code: 'Disconnected' });
+    expect(pin.pool.slotCount).toBe(4); // still readable for cleanup
+    expect(() => pin.frames()).toThrow(expect.objectContaining({ code: 'Disconnected' }) as unknown as Error);
     await expect(filter.properties.get(TestProperty.set, TestProperty.Gain)).rejects.toMatchObject({
       code: 'Disconnected',
     });

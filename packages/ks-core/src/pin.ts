@@ -244,7 +244,8 @@ export class KsPin {
 
   /**
    * The pin's frame pool (owned by the pin from STOP→ACQUIRE until ACQUIRE→STOP; borrow it).
-   * @throws KsStateError outside ACQUIRE/PAUSE/RUN.
+   * Still readable after removal, for cleanup.
+   * @throws KsStateError outside ACQUIRE/PAUSE/RUN (and removed-while-streaming).
    */
   get pool(): FramePool {
     return this.#streaming('pool').pool;
@@ -518,11 +519,10 @@ export class KsPin {
 
   #streaming(operation: string): Streaming {
     const s = streamingOf(this.#state);
-    if (s === undefined || this.#state.kind === 'removed') {
-      if (this.#state.kind === 'removed' || this.#state.kind === 'closed') this.#guard(operation);
-      throw new KsStateError(this.label, operation, this.#state.kind, ['acquire', 'pause', 'run']);
-    }
-    return s;
+    // After removal the pool and queue stay readable (a minidriver's close may still need them).
+    if (s !== undefined) return s;
+    if (this.#state.kind === 'removed' || this.#state.kind === 'closed') this.#guard(operation);
+    throw new KsStateError(this.label, operation, this.#state.kind, ['acquire', 'pause', 'run']);
   }
 
   /** Serialises state-changing calls; `allowClosed` lets close run its own checks. */
