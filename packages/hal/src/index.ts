@@ -381,3 +381,27 @@ export { UsbfsTransportProvider, usbfsAvailable } from './usb/usbfs-transport.js
 export type { UsbfsProviderOptions } from './usb/usbfs-transport.js';
 export type { NodeUsbTransportProvider, NodeUsbProviderOptions } from './usb/node-usb-transport.js';
 export { UDEV_HINT } from './usb/usb-failure.js';
+// --- USB UVC camera as a hal device (uvc-camera helper) ---
+export {
+  UvcCamera,
+  fourccOfUvcFormat,
+  frameIntervals,
+  uvcVideoCapabilities,
+  type UvcCameraOptions,
+  type UvcOpenOptions,
+  type UvcCameraDescriptors,
+} from './uvc-camera/uvc-camera.js';
+export { UvcCameraSession } from './uvc-camera/uvc-camera-session.js';
+export {
+  UvcCaptureEngine,
+  type UvcCaptureEngineOptions,
+  type UvcFormatChoice,
+} from './uvc-camera/uvc-capture-engine.js';
+export { UvcControlClient, type UvcBoundControl } from './uvc-camera/uvc-control-client.js';
+export {
+  UVC_CONTROL_BINDINGS,
+  AutoExposureMode,
+  type UvcControlBinding,
+  type UvcEntityKind,
+} from './uvc-camera/uvc-control-map.js';
+export { UvcDeviceProvider, type UvcDeviceProviderOptions } from './uvc-camera/uvc-device-provider.js';
