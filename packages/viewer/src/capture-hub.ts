@@ -35,12 +35,16 @@ import { ViewerStats, type ViewerStatsSnapshot } from './viewer-stats.js';
 import type { ViewRequest } from './view-protocol.js';
 import type { TunerControl } from './tuner-control.js';
 
+/** What a client did with an offered frame: sent it, kept it for later, or dropped one (a newer replaced an older). */
+export type FrameOffer = 'sent' | 'pending' | 'skipped';
+
 /** A page connection as the hub sees it (implemented by the server per WebSocket). */
 export interface HubClient {
-  /** True when the client has no frame in flight (it acknowledged the last one). */
-  readonly readyForFrame: boolean;
-  /** Sends one frame (copies what it needs before returning: the slot is released right after). */
-  sendFrame(frame: Frame, format: FrameGeometry, latencyMs: number, drops: number): void;
+  /**
+   * Offers one frame. The client copies what it needs before returning (the slot is released
+   * right after) and never queues more than one frame.
+   */
+  offerFrame(frame: Frame, format: FrameGeometry, latencyMs: number, drops: number): FrameOffer;
   /** Sends a JSON message. */
   send(message: object): void;
 }
@@ -104,8 +108,9 @@ const DEFAULT_REQUEST = { fourcc: 'YUY2', width: 640, height: 480, interval: 333
 /**
  * The shared capture of one device. Clients (browser tabs) come and go; the pin runs while at
  * least one client watches and the user has not pressed stop, and stops (returning every buffer)
- * when the last one leaves or the hub closes. Frames go to each client that has acknowledged its
- * previous frame; the others skip this one (counted), so a slow browser never builds a queue.
+ * when the last one leaves or the hub closes. Every frame is offered to every client, which sends
+ * it or keeps only the newest one until its page is ready (see ViewerConnection), so a slow
+ * browser never builds a queue; frames it never sees are counted as skipped.
  *
  * Control requests (start, stop, format, property, tune) are serialised. Errors: bad requests
  * throw TypeError/RangeError/KsError with a message for the page and change nothing; calls after
@@ -133,6 +138,7 @@ export class CaptureHub {
   #lastPool: FramePool | undefined;
   #unsubscribe: Array<() => void> = [];
   #lastError: string | undefined;
+  #snapshot: ViewerStatsSnapshot | undefined;
 
   private constructor(
     hal: HalDevice,
@@ -168,10 +174,10 @@ export class CaptureHub {
     );
     if (this.tuner)
       this.#unsubscribe.push(this.tuner.onChange((t) => this.#broadcast({ type: 'tuner', tuner: t })));
-    this.#statsTimer = setInterval(
-      () => this.#broadcast({ type: 'stats', stats: this.stats() }),
-      opts.statsIntervalMs ?? 500,
-    );
+    this.#statsTimer = setInterval(() => {
+      this.#snapshot = this.#takeSnapshot();
+      this.#broadcast({ type: 'stats', stats: this.#snapshot });
+    }, opts.statsIntervalMs ?? 500);
     this.#statsTimer.unref();
   }
 
@@ -284,8 +290,12 @@ export class CaptureHub {
     };
   }
 
-  /** Current statistics. */
+  /** The statistics of the last interval (rates are per stats interval, so reading does not disturb them). */
   stats(): ViewerStatsSnapshot {
+    return (this.#snapshot ??= this.#takeSnapshot());
+  }
+
+  #takeSnapshot(): ViewerStatsSnapshot {
     const pool = this.#state.kind === 'running' ? this.#state.pool : this.#lastPool;
     let drops = 0;
     if (this.#state.kind === 'running') {
@@ -434,12 +444,9 @@ export class CaptureHub {
     this.#stats.recordFrame(Math.max(0, latency));
     if (frame.bytesUsed === 0) return;
     for (const c of this.#clients) {
-      if (!c.readyForFrame) {
-        this.#stats.skipped++;
-        continue;
-      }
-      c.sendFrame(frame, this.#geometry, latency, frame.dropCount);
-      this.#stats.sent++;
+      const offer = c.offerFrame(frame, this.#geometry, latency, frame.dropCount);
+      if (offer === 'skipped') this.#stats.skipped++;
+      else if (offer === 'sent') this.#stats.sent++;
     }
   }
 

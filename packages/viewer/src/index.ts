@@ -7,6 +7,7 @@ export {
   type FormatChoice,
   type FrameGeometry,
   type HubClient,
+  type FrameOffer,
 } from './capture-hub.js';
 export type { TunerControl, TunerView, TuneAction } from './tuner-control.js';
 export type { ViewerStatsSnapshot } from './viewer-stats.js';

@@ -1,22 +1,52 @@
 // One browser tab's WebSocket: frames with one-in-flight back-pressure, JSON messages, request dispatch to the hub.
 import type { Frame, Logger } from '@ksemu/ks-core';
 import { WebSocket } from 'ws';
-import type { CaptureHub, FrameGeometry, HubClient } from './capture-hub.js';
+import type { CaptureHub, FrameGeometry, FrameOffer, HubClient } from './capture-hub.js';
 import { FRAME_HEADER, parseViewRequest, writeFrameHeader } from './view-protocol.js';
 
 const json = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
+/** A frame message being built or sent: header + payload in one reusable buffer. */
+interface FrameBuffer {
+  bytes: Buffer;
+  view: DataView;
+  length: number;
+}
+
+function emptyFrameBuffer(): FrameBuffer {
+  const bytes = Buffer.alloc(0);
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, 0), length: 0 };
+}
+
+/** Copies a frame (header + bytes) into `b`, growing it only when the frame is larger (a format change). */
+function fill(b: FrameBuffer, frame: Frame, g: FrameGeometry, latencyMs: number, drops: number): void {
+  const bytes = frame.bytesUsed;
+  const total = FRAME_HEADER.bytes + bytes;
+  if (b.bytes.length < total) {
+    b.bytes = Buffer.allocUnsafe(total);
+    b.view = new DataView(b.bytes.buffer, b.bytes.byteOffset, b.bytes.byteLength);
+  }
+  writeFrameHeader(b.view, frame.sequence, g.width, g.height, g.fourcc, bytes, drops, latencyMs);
+  b.bytes.set(frame.data.subarray(0, bytes), FRAME_HEADER.bytes);
+  b.length = total;
+}
+
 /**
  * A page connection. It holds at most one frame in flight: a new frame is sent only after the
- * page acknowledged (`{type:'ack'}`) the previous one, so the frame buffer can be reused and a
- * slow browser sees fewer frames instead of a growing queue. Bad messages are answered with
+ * page acknowledged (`{type:'ack'}`) the previous one. Meanwhile the newest frame waits in a
+ * one-frame mailbox (newer frames replace it, counted as skipped) and goes out the moment the ack
+ * arrives, so a slow browser sees fewer but fresh frames, never a growing queue, and a fast one
+ * does not wait for the next frame period after each ack. Bad messages are answered with
  * `{type:'error'}` and change nothing.
  */
 export class ViewerConnection implements HubClient {
   #inFlight = false;
-  #buffer: Buffer = Buffer.alloc(0);
-  #view: DataView = new DataView(new ArrayBuffer(FRAME_HEADER.bytes));
+  /** The frame on the wire (reused only after the page acknowledged it). */
+  #sending: FrameBuffer = emptyFrameBuffer();
+  /** The newest frame that arrived while one was in flight: sent on the ack, replaced by newer ones. */
+  #pending: FrameBuffer = emptyFrameBuffer();
+  #hasPending = false;
   /** Frames sent and acknowledged (for tests and stats). */
   sent = 0;
   acked = 0;
@@ -29,23 +59,36 @@ export class ViewerConnection implements HubClient {
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
   }
 
-  get readyForFrame(): boolean {
-    return !this.#inFlight && this.socket.readyState === WebSocket.OPEN;
+  offerFrame(frame: Frame, g: FrameGeometry, latencyMs: number, drops: number): FrameOffer {
+    if (this.socket.readyState !== WebSocket.OPEN) return 'skipped';
+    if (!this.#inFlight) {
+      fill(this.#sending, frame, g, latencyMs, drops);
+      this.#transmit();
+      return 'sent';
+    }
+    const replaced = this.#hasPending;
+    fill(this.#pending, frame, g, latencyMs, drops);
+    this.#hasPending = true;
+    return replaced ? 'skipped' : 'pending';
   }
 
-  sendFrame(frame: Frame, g: FrameGeometry, latencyMs: number, drops: number): void {
-    const bytes = frame.bytesUsed;
-    const total = FRAME_HEADER.bytes + bytes;
-    if (this.#buffer.length < total) {
-      // Grows only on a format change: the buffer is reused for every later frame.
-      this.#buffer = Buffer.allocUnsafe(total);
-      this.#view = new DataView(this.#buffer.buffer, this.#buffer.byteOffset, this.#buffer.byteLength);
-    }
-    writeFrameHeader(this.#view, frame.sequence, g.width, g.height, g.fourcc, bytes, drops, latencyMs);
-    this.#buffer.set(frame.data.subarray(0, bytes), FRAME_HEADER.bytes);
+  #transmit(): void {
     this.#inFlight = true;
     this.sent++;
-    this.socket.send(this.#buffer.subarray(0, total), { binary: true });
+    this.socket.send(this.#sending.bytes.subarray(0, this.#sending.length), { binary: true });
+  }
+
+  #onAck(): void {
+    if (!this.#inFlight) return;
+    this.acked++;
+    this.#inFlight = false;
+    if (this.#hasPending && this.socket.readyState === WebSocket.OPEN) {
+      const done = this.#sending;
+      this.#sending = this.#pending;
+      this.#pending = done;
+      this.#hasPending = false;
+      this.#transmit();
+    }
   }
 
   send(message: object): void {
@@ -72,8 +115,7 @@ export class ViewerConnection implements HubClient {
     }
     const r = parsed.request;
     if (r.type === 'ack') {
-      if (this.#inFlight) this.acked++;
-      this.#inFlight = false;
+      this.#onAck();
       return;
     }
     const id = r.id !== undefined ? { id: r.id } : {};

@@ -166,17 +166,19 @@ function ack() {
   if (ws && ws.readyState === WebSocket.OPEN) ws.send('{"type":"ack"}');
 }
 
-const clamp = (x) => (x < 0 ? 0 : x > 255 ? 255 : x);
-
-/** BT.601 limited range to RGB, fixed point (the synthetic camera's and UVC's colorimetry). */
-function yuv(out, o, y, u, v) {
-  const c = (y - 16) * 298;
-  const d = u - 128;
-  const e = v - 128;
-  out[o] = clamp((c + 409 * e + 128) >> 8);
-  out[o + 1] = clamp((c - 100 * d - 208 * e + 128) >> 8);
-  out[o + 2] = clamp((c + 516 * d + 128) >> 8);
-  out[o + 3] = 255;
+// BT.601 limited range to RGB in fixed point (the synthetic camera's and UVC's colorimetry). Per-value
+// tables keep the inner loops to adds and shifts; writes into the Uint8ClampedArray clamp for free.
+const Y_T = new Int32Array(256);
+const RV_T = new Int32Array(256);
+const GU_T = new Int32Array(256);
+const GV_T = new Int32Array(256);
+const BU_T = new Int32Array(256);
+for (let i = 0; i < 256; i++) {
+  Y_T[i] = (i - 16) * 298 + 128;
+  RV_T[i] = 409 * (i - 128);
+  GU_T[i] = -100 * (i - 128);
+  GV_T[i] = -208 * (i - 128);
+  BU_T[i] = 516 * (i - 128);
 }
 
 function planeOf(format, i, fallbackOffset, fallbackStride) {
@@ -184,44 +186,66 @@ function planeOf(format, i, fallbackOffset, fallbackStride) {
   return p ? p : { offset: fallbackOffset, stride: fallbackStride };
 }
 
+/** Converts one frame into RGBA `out` (an ImageData's Uint8ClampedArray). */
 function convert(fourcc, src, w, h, out, format) {
   switch (fourcc) {
     case 'YUY2':
     case 'UYVY': {
       const p = planeOf(format, 0, 0, w * 2);
-      const [y0, u0, y1, v0] = fourcc === 'YUY2' ? [0, 1, 2, 3] : [1, 0, 3, 2];
+      const yo = fourcc === 'YUY2' ? 0 : 1;
+      const uo = fourcc === 'YUY2' ? 1 : 0;
       for (let y = 0; y < h; y++) {
         let s = p.offset + y * p.stride;
         let o = y * w * 4;
         for (let x = 0; x < w; x += 2, s += 4, o += 8) {
-          const u = src[s + u0];
-          const v = src[s + v0];
-          yuv(out, o, src[s + y0], u, v);
-          yuv(out, o + 4, src[s + y1], u, v);
+          const u = src[s + uo];
+          const v = src[s + uo + 2];
+          const r = RV_T[v];
+          const g = GU_T[u] + GV_T[v];
+          const b = BU_T[u];
+          const y0 = Y_T[src[s + yo]];
+          const y1 = Y_T[src[s + yo + 2]];
+          out[o] = (y0 + r) >> 8;
+          out[o + 1] = (y0 + g) >> 8;
+          out[o + 2] = (y0 + b) >> 8;
+          out[o + 3] = 255;
+          out[o + 4] = (y1 + r) >> 8;
+          out[o + 5] = (y1 + g) >> 8;
+          out[o + 6] = (y1 + b) >> 8;
+          out[o + 7] = 255;
         }
       }
       return;
     }
     case 'NV12':
     case 'I420': {
+      const nv12 = fourcc === 'NV12';
       const py = planeOf(format, 0, 0, w);
-      const pu = planeOf(format, 1, w * h, fourcc === 'NV12' ? w : w / 2);
+      const pu = planeOf(format, 1, w * h, nv12 ? w : w / 2);
       const pv = planeOf(format, 2, w * h + (w / 2) * (h / 2), w / 2);
       for (let y = 0; y < h; y++) {
         const cy = y >> 1;
+        const rowY = py.offset + y * py.stride;
+        const rowU = pu.offset + cy * pu.stride;
+        const rowV = nv12 ? rowU + 1 : pv.offset + cy * pv.stride;
+        const cstep = nv12 ? 2 : 1;
         let o = y * w * 4;
-        for (let x = 0; x < w; x++, o += 4) {
-          const cx = x >> 1;
-          let u;
-          let v;
-          if (fourcc === 'NV12') {
-            u = src[pu.offset + cy * pu.stride + cx * 2];
-            v = src[pu.offset + cy * pu.stride + cx * 2 + 1];
-          } else {
-            u = src[pu.offset + cy * pu.stride + cx];
-            v = src[pv.offset + cy * pv.stride + cx];
-          }
-          yuv(out, o, src[py.offset + y * py.stride + x], u, v);
+        for (let x = 0, c = 0; x < w; x += 2, c += cstep, o += 8) {
+          const u = src[rowU + c];
+          const v = src[rowV + c];
+          const r = RV_T[v];
+          const g = GU_T[u] + GV_T[v];
+          const b = BU_T[u];
+          const y0 = Y_T[src[rowY + x]];
+          const y1 = Y_T[src[rowY + x + 1]];
+          out[o] = (y0 + r) >> 8;
+          out[o + 1] = (y0 + g) >> 8;
+          out[o + 2] = (y0 + b) >> 8;
+          out[o + 3] = 255;
+          out[o + 4] = (y1 + r) >> 8;
+          out[o + 5] = (y1 + g) >> 8;
+          out[o + 6] = (y1 + b) >> 8;
+          out[o + 7] = 255;
         }
       }
       return;
@@ -248,7 +272,7 @@ function convert(fourcc, src, w, h, out, format) {
         let s = p.offset + y * p.stride;
         let o = y * w * 4;
         for (let x = 0; x < w; x++, s++, o += 4) {
-          const g = clamp(((src[s] - 16) * 298 + 128) >> 8);
+          const g = Y_T[src[s]] >> 8;
           out[o] = out[o + 1] = out[o + 2] = g;
           out[o + 3] = 255;
         }
