@@ -31,6 +31,12 @@ export interface DmaCapturePinOptions {
   /** The KS device clock (the HAL device's time source). */
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Extra `FrameFlags` for a frame the device completed with data, given its presentation time
+   * on the device clock (e.g. DataDiscontinuity on the first frame after a TV channel change).
+   * Called once per frame on the completion path: must not allocate or throw.
+   */
+  readonly frameFlags?: (presentationTime: bigint) => number;
 }
 
 /** Counters of one capture pin instance since its creation (for tools and tests). */
@@ -93,7 +99,7 @@ const DONE_WITH_DATA = new Set<number>([HalFrameStatus.Ok, HalFrameStatus.Corrup
  *   outstanding frames with Disconnected (the engine does, and ks-core's removal does the rest).
  */
 export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknown, DmaCaptureContext> {
-  const { session, clock } = options;
+  const { session, clock, frameFlags } = options;
   const log = options.logger;
 
   const drain = (ctx: DmaCaptureContext): void => {
@@ -129,7 +135,8 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
             : rec.status === HalFrameStatus.Corrupt
               ? FrameStatus.DataError
               : FrameStatus.Truncated;
-        const flags = (rec.flags & FrameFlag.KeyFrame) !== 0 ? FrameFlags.SplicePoint : 0;
+        let flags = (rec.flags & FrameFlag.KeyFrame) !== 0 ? FrameFlags.SplicePoint : 0;
+        if (frameFlags !== undefined) flags |= frameFlags(rec.presentationTime);
         const bytes = DONE_WITH_DATA.has(rec.status) ? rec.bytesUsed : 0;
         if (DONE_WITH_DATA.has(rec.status)) ctx.stats.completed++;
         clone.complete(bytes, status, flags, k);

@@ -1,0 +1,35 @@
+// The mediums that wire the TV filters together (KSMEDIUMSETID_Standard, ids unique per device), as WDM TV drivers declare them.
+import { MediumSetId, type Medium } from '@ksemu/ks-core';
+
+/** The physical connections inside one TV card. */
+export interface TvMediums {
+  readonly tunerVideo: Medium;
+  readonly tunerAudio: Medium;
+  readonly tvAudioOut: Medium;
+  readonly decoderIn: Medium;
+  readonly decoderOut: Medium;
+  readonly audioOut: Medium;
+  /** A physical connector on the card's back panel (composite, S-video, line in): no filter feeds it. */
+  readonly connector: Medium;
+}
+
+/**
+ * Mediums for the device `deviceId`. Ids are derived from the device id (FNV-1a) so two cards in
+ * one system never share a medium, and the same card always gets the same ones.
+ */
+export function tvMediums(deviceId: string): TvMediums {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < deviceId.length; i++) h = Math.imul(h ^ deviceId.charCodeAt(i), 0x01000193);
+  const base = ((h >>> 8) & 0xffff) << 8;
+  const m = (n: number): Medium =>
+    Object.freeze({ set: MediumSetId.Standard, id: (base | n) >>> 0, flags: 0 });
+  return Object.freeze({
+    tunerVideo: m(1),
+    tunerAudio: m(2),
+    tvAudioOut: m(3),
+    decoderIn: m(4),
+    decoderOut: m(5),
+    audioOut: m(6),
+    connector: Object.freeze({ set: MediumSetId.Standard, id: 0, flags: 0 }),
+  });
+}
