@@ -21,7 +21,12 @@ function uvcSubject(
 
 describeMinidriverConformance(
   'webcam × UVC camera (fake, bulk) YUY2 160x120@30',
-  uvcSubject('bulk', { subtype: MediaSubtype.YUY2, width: 160, height: 120, frameInterval: 333333n as KsTime }),
+  uvcSubject('bulk', {
+    subtype: MediaSubtype.YUY2,
+    width: 160,
+    height: 120,
+    frameInterval: 333333n as KsTime,
+  }),
   { settleTurns: 5 },
 );
 describeMinidriverConformance(
@@ -36,6 +41,11 @@ describeMinidriverConformance(
 );
 describeMinidriverConformance(
   'webcam × UVC camera (fake, bulk) MJPEG 160x120@30',
-  uvcSubject('bulk', { subtype: MediaSubtype.MJPG, width: 160, height: 120, frameInterval: 333333n as KsTime }),
+  uvcSubject('bulk', {
+    subtype: MediaSubtype.MJPG,
+    width: 160,
+    height: 120,
+    frameInterval: 333333n as KsTime,
+  }),
   { settleTurns: 5, frameCounts: [1, 5] },
 );
