@@ -363,14 +363,17 @@ export class PatternRenderer implements FrameRenderer {
     for (let p = 0; p < this.planes.length; p++) {
       const plane = this.planes[p]!;
       const xb = base + plane.offset + planeByteOffset(this.fourcc, p, g.plateX);
-      if (plane.half) {
-        for (let py = 0; py < ph; py += 2) {
-          u8.set(this.plateRows[this.plateKind[py]!]![p]!.u8, xb + ((g.plateY + py) >> 1) * plane.stride);
-        }
-      } else {
-        for (let py = 0; py < ph; py++) {
-          u8.set(this.plateRows[this.plateKind[py]!]![p]!.u8, xb + (g.plateY + py) * plane.stride);
-        }
+      const len = planeByteOffset(this.fourcc, p, pw);
+      const step = plane.half ? 2 : 1;
+      let previousKind = -1;
+      for (let py = 0; py < ph; py += step) {
+        const kind = this.plateKind[py]!;
+        const at = xb + (plane.half ? (g.plateY + py) >> 1 : g.plateY + py) * plane.stride;
+        // Repeated rows (font scale > 1) are native copies of the row above; a new row is one
+        // set() of the cached plate row (exact length, so no subarray is made).
+        if (kind === previousKind) copyBytes(u8, this.bulk, at, at - plane.stride, len);
+        else u8.set(this.plateRows[kind]![p]!.u8, at);
+        previousKind = kind;
       }
     }
   }
