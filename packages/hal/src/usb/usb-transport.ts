@@ -86,9 +86,9 @@ export type UsbStreamEnd =
   | { readonly reason: 'stall' | 'disconnected' | 'error'; readonly error: Error };
 
 /**
- * Options of a bulk or interrupt IN stream.
- * Exactly the callback form: `onData` runs for every completed transfer, in completion order
- * (= submission order for one endpoint).
+ * Options of a bulk or interrupt IN stream. With `onData` (callback form) it runs for every
+ * completed transfer, in completion order (= submission order for one endpoint); without it the
+ * stream is consumed with `for await` (iterator form).
  */
 export interface InStreamOptions {
   /** Bytes per transfer. UVC bulk: dwMaxPayloadTransferSize (or a multiple of wMaxPacketSize). > 0. */
@@ -123,6 +123,8 @@ export interface UsbTransferResult {
  * `onData` iterating throws TypeError.
  * Back-pressure: in iterator form a transfer is resubmitted only after the consumer pulled it,
  * so a slow consumer throttles the device (bulk NAKs) instead of losing data in memory.
+ * The iterator finishes (done) when the stream ends for any reason; read `ended` for the reason and
+ * the HalError (stall, disconnect). Breaking out of `for await` stops the stream.
  */
 export interface UsbInStream extends AsyncIterable<UsbTransferResult> {
   readonly endpoint: number;

@@ -189,6 +189,11 @@ async function openSession(): Promise<Session> {
 async function takeInterfaces(s: Session): Promise<void> {
   const { t, fn, vs } = s;
   results['driverBefore'] = interfaceDriver(s.info, fn.controlInterface) ?? null;
+  if (results['driverBefore'] === 'uvcvideo') {
+    assert.equal(await t.isKernelDriverActive(fn.controlInterface), true);
+    // claiming what uvcvideo holds is a typed Busy, not a crash or a silent steal
+    await assert.rejects(t.claimInterface(fn.controlInterface), (e: unknown) => isHalError(e, 'Busy'));
+  }
   await t.detachKernelDriver(fn.controlInterface);
   await t.detachKernelDriver(vs.interfaceNumber); // false after VC: uvcvideo released both
   await t.claimInterface(fn.controlInterface);
