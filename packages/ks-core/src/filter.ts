@@ -1,6 +1,8 @@
 // KsFilter: a filter instance with pin instances (instance counts), topology, properties/events, master clock, and the Minidriver contract.
 import type { Clock } from './clock.js';
-import type { FilterDescriptor } from './descriptors.js';
+import type { Communication, DataFlow, FilterDescriptor, PinDescriptor } from './descriptors.js';
+import { PropSetId } from './known-guids.js';
+import { PinProperty } from './property-ids.js';
 import { EventSets } from './event-set.js';
 import { TypedEmitter, type EmitterBaseEvents, type Listener } from './event.js';
 import { intersectRanges, type FormatRequest, type IntersectionResult } from './intersection.js';
@@ -8,7 +10,14 @@ import { KsError, KsStateError } from './ks-error.js';
 import type { Logger } from './logger.js';
 import { KsPin, type PinDispatch, type PinOwner } from './pin.js';
 import { PropertyHandler, type PropertyFallback } from './property-handler.js';
-import type { PropertyContext, PropertyControl, PropertyMode, PropertyValue } from './property-set.js';
+import type {
+  AutomationTable,
+  PropertyContext,
+  PropertyControl,
+  PropertyItem,
+  PropertyMode,
+  PropertyValue,
+} from './property-set.js';
 import type { DataFormat } from './video-format.js';
 
 /**
@@ -127,8 +136,12 @@ export class KsFilter implements PinOwner {
     const nodes = this.descriptor.nodes.map((n) => n.automation);
     this.properties = new PropertyHandler({
       owner: this.label,
-      table: this.descriptor.automation,
+      table: withPinSet(this.descriptor.automation, this),
       nodes,
+      pinCount: this.descriptor.pins.length,
+      ...(this.descriptor.automation?.properties?.some((ps) => ps.set === PropSetId.Pin) === true
+        ? {}
+        : { builtInSets: new Set([PropSetId.Pin]) }),
       context: () => this.#context,
       guard: (op) => this.guard(op),
       logger: this.logger,
@@ -358,4 +371,90 @@ export class KsFilter implements PinOwner {
       );
     }
   }
+}
+
+const DATAFLOW: Readonly<Record<DataFlow, number>> = { in: 1, out: 2 };
+const COMMUNICATION: Readonly<Record<Communication, number>> = {
+  none: 0,
+  sink: 1,
+  source: 2,
+  both: 3,
+  bridge: 4,
+};
+/** KSINSTANCE_INDETERMINATE: no instance limit. */
+const INDETERMINATE = 0xffffffff;
+
+/**
+ * Adds the built-in KSPROPSETID_Pin set to a filter's automation table (unless the descriptor
+ * declares it): CTYPES, and per pin type (KSP_PIN) CINSTANCES (KSPIN_CINSTANCES), DATAFLOW,
+ * COMMUNICATION, NECESSARYINSTANCES and CATEGORY, all read-only, answered from the descriptor
+ * and the live instance counts.
+ */
+function withPinSet(table: AutomationTable | undefined, filter: KsFilter): AutomationTable {
+  const own = table?.properties ?? [];
+  if (own.some((ps) => ps.set === PropSetId.Pin)) return table!;
+  const pinOf = (ctx: PropertyContext): PinDescriptor => filter.descriptor.pins[ctx.pin!]!;
+  const items: PropertyItem[] = [
+    {
+      id: PinProperty.CTypes,
+      name: 'CTypes',
+      type: 'uint32',
+      access: 'readonly',
+      get: () => filter.descriptor.pins.length,
+    },
+    {
+      id: PinProperty.CInstances,
+      name: 'CInstances',
+      type: 'bytes',
+      size: 8,
+      access: 'readonly',
+      pinScoped: true,
+      get: (ctx) => {
+        const out = new Uint8Array(8);
+        const v = new DataView(out.buffer);
+        const possible = pinOf(ctx).instances.possible;
+        v.setUint32(0, possible === Infinity ? INDETERMINATE : possible, true);
+        v.setUint32(4, filter.pinCount(ctx.pin!), true);
+        return out;
+      },
+    },
+    {
+      id: PinProperty.DataFlow,
+      name: 'DataFlow',
+      type: 'uint32',
+      access: 'readonly',
+      pinScoped: true,
+      get: (ctx) => DATAFLOW[pinOf(ctx).dataFlow],
+    },
+    {
+      id: PinProperty.Communication,
+      name: 'Communication',
+      type: 'uint32',
+      access: 'readonly',
+      pinScoped: true,
+      get: (ctx) => COMMUNICATION[pinOf(ctx).communication],
+    },
+    {
+      id: PinProperty.NecessaryInstances,
+      name: 'NecessaryInstances',
+      type: 'uint32',
+      access: 'readonly',
+      pinScoped: true,
+      get: (ctx) => pinOf(ctx).instances.necessary,
+    },
+    {
+      id: PinProperty.Category,
+      name: 'Category',
+      type: 'guid',
+      access: 'readonly',
+      pinScoped: true,
+      get: (ctx) => {
+        const category = pinOf(ctx).category;
+        if (category === undefined)
+          throw new KsError('NotFound', `${filter.label}: pin ${ctx.pin} has no category`);
+        return category;
+      },
+    },
+  ];
+  return { ...table, properties: [...own, { set: PropSetId.Pin, items }] };
 }

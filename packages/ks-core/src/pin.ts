@@ -183,6 +183,9 @@ export class KsPin {
     this.properties = new PropertyHandler({
       owner: this.label,
       table: withConnectionSet(init.descriptor.automation, this),
+      ...(init.descriptor.automation?.properties?.some((ps) => ps.set === PropSetId.Connection) === true
+        ? {}
+        : { builtInSets: new Set([PropSetId.Connection]) }),
       context: () => this.#context,
       guard: (op) => this.#guard(op),
       logger: this.#log,

@@ -9,7 +9,8 @@ import {
   TestProperty,
   testFilterDescriptor,
 } from './testing/test-minidriver.js';
-import { MediaSubtype, PropSetId, PropTypeSetId, KsCategory } from './known-guids.js';
+import { MediaSubtype, PropSetId, PropTypeSetId, KsCategory, PinName } from './known-guids.js';
+import { PinProperty } from './property-ids.js';
 import { guid, guidFromBytes, guidToBytes } from './guid.js';
 import { ControlFlags, PropertyRequestFlags } from './property-handler.js';
 import type { PropertyChange } from './property-handler.js';
@@ -243,6 +244,38 @@ describe('raw (KSPROPERTY-like) property API', () => {
       ...blob,
     ]);
     expect(guidFromBytes(guidToBytes(KsCategory.CAPTURE))).toBe(KsCategory.CAPTURE);
+    await device.close();
+  });
+});
+
+describe('built-in KSPROPSETID_Pin', () => {
+  it('answers pin-type queries addressed with KSP_PIN, from the descriptor and live counts', async () => {
+    const { filter: f, device } = await filter();
+    const p = f.properties;
+    expect(await p.get(PropSetId.Pin, PinProperty.CTypes)).toBe(1);
+    expect(await p.get(PropSetId.Pin, PinProperty.DataFlow, { pin: 0 })).toBe(2); // KSPIN_DATAFLOW_OUT
+    expect(await p.get(PropSetId.Pin, PinProperty.Communication, { pin: 0 })).toBe(1); // SINK
+    expect(await p.get(PropSetId.Pin, PinProperty.Category, { pin: 0 })).toBe(PinName.CAPTURE);
+    const ci = new Uint8Array(8);
+    await p.raw({ set: PropSetId.Pin, id: PinProperty.CInstances, flags: GET, pin: 0 }, ci);
+    expect([...new Uint32Array(ci.buffer)]).toEqual([1, 0]);
+    await f.createPin(0);
+    await p.raw({ set: PropSetId.Pin, id: PinProperty.CInstances, flags: GET, pin: 0 }, ci);
+    expect([...new Uint32Array(ci.buffer)]).toEqual([1, 1]);
+    await expect(p.get(PropSetId.Pin, PinProperty.DataFlow)).rejects.toMatchObject({
+      code: 'InvalidParameter',
+    });
+    await expect(p.get(PropSetId.Pin, PinProperty.DataFlow, { pin: 4 })).rejects.toMatchObject({
+      code: 'NotFound',
+    });
+    await expect(p.get(PropSetId.Pin, PinProperty.CTypes, { pin: 0 })).rejects.toMatchObject({
+      code: 'InvalidParameter',
+    });
+    await expect(p.set(PropSetId.Pin, PinProperty.CTypes, 3)).rejects.toMatchObject({
+      code: 'InvalidDeviceRequest',
+    });
+    expect(p.list().some((e) => e.set === PropSetId.Pin)).toBe(false);
+    expect(p.list({ builtIn: true }).some((e) => e.set === PropSetId.Pin)).toBe(true);
     await device.close();
   });
 });

@@ -34,6 +34,8 @@ export interface RawPropertyRequest {
   /** Exactly one of GET, SET, BASICSUPPORT, optionally OR-ed with TOPOLOGY when `node` is given. */
   readonly flags: number;
   readonly node?: number;
+  /** KSP_PIN PinId, for pin-scoped filter properties (KSPROPSETID_Pin). */
+  readonly pin?: number;
 }
 
 /** Result of a raw request: bytes written (get, basic support) or read (set). */
@@ -73,6 +75,8 @@ export interface PropertyChange {
 export interface PropertyAddress {
   /** Topology node id for per-node properties (KSP_NODE). */
   readonly node?: number;
+  /** Pin type id for pin-scoped filter properties (KSP_PIN, e.g. KSPROPSETID_Pin). */
+  readonly pin?: number;
 }
 
 /** Minidriver-level handlers used for items without their own `get`/`set`. */
@@ -94,6 +98,10 @@ export interface PropertyHandlerOptions {
   readonly table: AutomationTable<unknown> | undefined;
   /** Automation tables of topology nodes by node id (filters only). */
   readonly nodes?: readonly (AutomationTable<unknown> | undefined)[];
+  /** Sets ks-core adds itself; `list()` omits them by default. */
+  readonly builtInSets?: ReadonlySet<Guid>;
+  /** Number of pin types, for validating the pin id of pin-scoped items (filters only). */
+  readonly pinCount?: number;
   /** The minidriver context handed to handlers. */
   readonly context: () => unknown;
   readonly fallback?: PropertyFallback;
@@ -106,6 +114,7 @@ interface Resolved {
   readonly item: PropertyItem<unknown>;
   readonly set: Guid;
   readonly node: number | undefined;
+  readonly pin: number | undefined;
   readonly key: string;
 }
 
@@ -150,12 +159,20 @@ export class PropertyHandler {
     return this.#find(set, id, address.node) !== undefined;
   }
 
-  /** Every property reachable on this object: its own table, then each node's. */
-  list(): Array<{ set: Guid; id: number; name: string; node: number | undefined }> {
+  /**
+   * The properties of this object's own table, then each node's. The standard sets ks-core
+   * answers itself (KSPROPSETID_Pin on filters, KSPROPSETID_Connection on pins) are left out
+   * unless `builtIn` is true; pin-scoped items among them need a `pin` address.
+   */
+  list(
+    options: { builtIn?: boolean } = {},
+  ): Array<{ set: Guid; id: number; name: string; node: number | undefined }> {
     const out: Array<{ set: Guid; id: number; name: string; node: number | undefined }> = [];
     const add = (table: AutomationTable<unknown> | undefined, node: number | undefined): void => {
-      for (const ps of table?.properties ?? [])
+      for (const ps of table?.properties ?? []) {
+        if (options.builtIn !== true && this.#opts.builtInSets?.has(ps.set) === true) continue;
         for (const item of ps.items) out.push({ set: ps.set, id: item.id, name: item.name, node });
+      }
     };
     add(this.#opts.table, undefined);
     (this.#opts.nodes ?? []).forEach((t, i) => add(t, i));
@@ -174,7 +191,7 @@ export class PropertyHandler {
   /** Reads value and mode (for items with auto/manual modes). Errors as {@link get}. */
   async getControl(set: Guid, id: number, address: PropertyAddress = {}): Promise<PropertyControl> {
     this.#opts.guard('getProperty');
-    const r = this.#resolve(set, id, address.node);
+    const r = this.#resolve(set, id, address);
     if (r.item.access === 'writeonly')
       throw new KsError('InvalidDeviceRequest', `${this.#label(r)} is write-only`);
     const getter = r.item.get ?? this.#opts.fallback?.get;
@@ -202,7 +219,7 @@ export class PropertyHandler {
     options: PropertyAddress & { mode?: PropertyMode } = {},
   ): Promise<void> {
     this.#opts.guard('setProperty');
-    const r = this.#resolve(set, id, options.node);
+    const r = this.#resolve(set, id, options);
     if (r.item.access === 'readonly')
       throw new KsError('InvalidDeviceRequest', `${this.#label(r)} is read-only`);
     const checked = checkPropertyValue(r.item, value);
@@ -231,14 +248,14 @@ export class PropertyHandler {
     value: PropertyValue,
     options: PropertyAddress & { mode?: PropertyMode } = {},
   ): void {
-    const r = this.#resolve(set, id, options.node);
+    const r = this.#resolve(set, id, options);
     this.#store(r, checkPropertyValue(r.item, value), options.mode ?? this.#storedMode(r));
   }
 
   /** Basic support: access, type, bounds, step, default and modes. @throws KsError NotFound. */
   basicSupport(set: Guid, id: number, address: PropertyAddress = {}): PropertyDescription {
     this.#opts.guard('basicSupport');
-    const { item } = this.#resolve(set, id, address.node);
+    const { item } = this.#resolve(set, id, address);
     return Object.freeze({
       set,
       id,
@@ -257,7 +274,7 @@ export class PropertyHandler {
 
   /** The declared default value. @throws KsError NotFound, or NotSupported when none is declared. */
   defaultValue(set: Guid, id: number, address: PropertyAddress = {}): PropertyValue {
-    const r = this.#resolve(set, id, address.node);
+    const r = this.#resolve(set, id, address);
     if (r.item.default === undefined)
       throw new KsError('NotSupported', `${this.#label(r)} declares no default value`);
     return r.item.default;
@@ -285,10 +302,13 @@ export class PropertyHandler {
       );
     }
     const op = request.flags & ~PropertyRequestFlags.TOPOLOGY;
-    const address = request.node === undefined ? {} : { node: request.node };
+    const address = {
+      ...(request.node === undefined ? {} : { node: request.node }),
+      ...(request.pin === undefined ? {} : { pin: request.pin }),
+    };
     try {
       if (op === PropertyRequestFlags.GET) {
-        const r = this.#resolve(request.set, request.id, request.node);
+        const r = this.#resolve(request.set, request.id, request);
         const size = rawSize(r.item);
         if (data.length === 0) return { bytes: size, sizeOnly: true };
         if (data.length < size)
@@ -300,7 +320,7 @@ export class PropertyHandler {
         return { bytes: size, sizeOnly: false };
       }
       if (op === PropertyRequestFlags.SET) {
-        const r = this.#resolve(request.set, request.id, request.node);
+        const r = this.#resolve(request.set, request.id, request);
         const size = rawSize(r.item);
         if (data.length < size)
           throw new KsError('BufferTooSmall', `${this.#label(r)} needs ${size} bytes, got ${data.length}`, {
@@ -312,7 +332,7 @@ export class PropertyHandler {
       }
       if (op === PropertyRequestFlags.BASICSUPPORT) {
         this.#opts.guard('basicSupport');
-        const r = this.#resolve(request.set, request.id, request.node);
+        const r = this.#resolve(request.set, request.id, request);
         return encodeBasicSupport(r.item, data);
       }
       throw new KsError(
@@ -335,14 +355,15 @@ export class PropertyHandler {
     return table?.properties?.find((ps) => ps.set === set)?.items.find((i) => i.id === id);
   }
 
-  #resolve(set: Guid, id: number, node: number | undefined): Resolved {
+  #resolve(set: Guid, id: number, address: PropertyAddress): Resolved {
     if (!isGuid(set)) throw new TypeError(`property set must be a normalised GUID, got ${String(set)}`);
     if (!Number.isInteger(id) || id < 0)
       throw new TypeError(`property id must be a non-negative integer, got ${String(id)}`);
+    const { node, pin } = address;
     const setName = knownGuids.describe(set);
     if (node !== undefined) {
       if (!Number.isInteger(node) || node < 0 || node >= (this.#opts.nodes?.length ?? 0)) {
-        throw new KsError('NotFound', `${this.#opts.owner} has no topology node ${node}`);
+        throw new KsError('NotFound', `${this.#opts.owner} has no topology node ${String(node)}`);
       }
     }
     const where = node === undefined ? this.#opts.owner : `${this.#opts.owner} node ${node}`;
@@ -351,7 +372,16 @@ export class PropertyHandler {
     if (ps === undefined) throw new KsError('NotFound', `${where} has no property set ${setName}`);
     const item = ps.items.find((i) => i.id === id);
     if (item === undefined) throw new KsError('NotFound', `${where} has no property ${id} in set ${setName}`);
-    return { item, set, node, key: `${node ?? -1}/${set}/${id}` };
+    if (item.pinScoped === true) {
+      if (pin === undefined)
+        throw new KsError('InvalidParameter', `${where}: property ${item.name} needs a pin id (KSP_PIN)`);
+      if (!Number.isInteger(pin) || pin < 0 || pin >= (this.#opts.pinCount ?? 0)) {
+        throw new KsError('NotFound', `${where} has no pin type ${String(pin)}`);
+      }
+    } else if (pin !== undefined) {
+      throw new KsError('InvalidParameter', `${where}: property ${item.name} is not addressed by pin id`);
+    }
+    return { item, set, node, pin, key: `${node ?? -1}/${pin ?? -1}/${set}/${id}` };
   }
 
   #label(r: Resolved): string {
@@ -365,6 +395,7 @@ export class PropertyHandler {
       set: r.set,
       id: r.item.id,
       node: r.node,
+      pin: r.pin,
       item: r.item,
     });
   }

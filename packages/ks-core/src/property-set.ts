@@ -35,6 +35,8 @@ export interface PropertyContext<C = unknown> {
   readonly id: number;
   /** Topology node addressed, or `undefined` for the filter/pin itself. */
   readonly node: number | undefined;
+  /** Pin type id addressed (KSP_PIN) for pin-scoped items, else `undefined`. */
+  readonly pin: number | undefined;
   readonly item: PropertyItem<C>;
 }
 
@@ -63,6 +65,8 @@ export interface PropertyItem<C = unknown> {
   /** Initial mode when `modes` is present (default: the first mode). */
   readonly defaultMode?: PropertyMode;
   readonly access?: PropertyAccess;
+  /** True when the item is addressed per pin type (KSP_PIN), as KSPROPSETID_Pin items are. */
+  readonly pinScoped?: boolean;
   /** Reads the value from the device. Throw a KsError on failure. */
   get?(ctx: PropertyContext<C>): PropertyValue | PropertyControl | Promise<PropertyValue | PropertyControl>;
   /** Applies a validated value. Throw a KsError on failure; the stored value is then unchanged. */
