@@ -1,5 +1,7 @@
 // Tests of device/filter-factory/filter instantiation, minidriver hook failures, listener isolation and clock compatibility.
 import { describe, it, expect } from '@jest/globals';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { createDevice } from './device.js';
 import { defineFilterDescriptor, definePin } from './descriptors.js';
 import type { Minidriver } from './filter.js';
@@ -169,6 +171,32 @@ describe('KsDevice', () => {
     await a.setState('stop');
     expect(clock.now()).toBe(0n);
     await device.close();
+  });
+
+  it('logs through one child logger per object, injected through options', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        for (const l of chunk.toString().split('\n'))
+          if (l !== '') lines.push(JSON.parse(l) as Record<string, unknown>);
+        done();
+      },
+    });
+    const clock = new ManualClock();
+    const { device } = createTestDevice(clock, { logger: pino({ level: 'debug' }, sink) });
+    const pin = await (await device.createFilter()).createPin(0, { format: {} });
+    await pin.setState('acquire');
+    await device.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    const step = lines.find((l) => l.msg === 'state changed');
+    expect(step).toMatchObject({
+      device: 'test:capture',
+      filter: 'ks-core test capture',
+      pin: 0,
+      instance: 0,
+      from: 'stop',
+      to: 'acquire',
+    });
   });
 
   it('ks-core clocks are structurally usable as a HAL TimeSource', () => {
