@@ -8,7 +8,6 @@ import {
   type DataFormat,
   type Frame,
   type FramePool,
-  type KsDevice,
   type KsFilter,
   type KsPin,
   type Logger,
@@ -16,13 +15,7 @@ import {
   type VideoFormat,
 } from '@ksemu/ks-core';
 import { imageLayout, type Fourcc, type HalDevice } from '@ksemu/hal';
-import {
-  WebcamPin,
-  createWebcamDevice,
-  describeDevice,
-  fourccOfSubtype,
-  type DeviceDescription,
-} from '@ksemu/minidriver-webcam';
+import { describeDevice, fourccOfSubtype, type DeviceDescription } from '@ksemu/minidriver-webcam';
 import {
   jsonValue,
   propertyControls,
@@ -33,7 +26,8 @@ import {
 } from './property-controls.js';
 import { ViewerStats, type ViewerStatsSnapshot } from './viewer-stats.js';
 import type { ViewRequest } from './view-protocol.js';
-import type { TunerControl } from './tuner-control.js';
+import type { TunerPanel } from './tuner-panel-types.js';
+import { openViewerDevice, type ViewerDevice } from './viewer-device.js';
 
 /** What a client did with an offered frame: sent it, kept it for later, or dropped one (a newer replaced an older). */
 export type FrameOffer = 'sent' | 'pending' | 'skipped';
@@ -70,17 +64,6 @@ export interface FormatChoice {
   readonly default: { readonly width: number; readonly height: number; readonly interval: string };
 }
 
-/** What a device factory returns: the KS device, which factory captures, and tuner controls if any. */
-export interface ViewerDevice {
-  readonly device: KsDevice;
-  /** Index of the filter factory whose filter has the video capture pin. */
-  readonly captureFactory: number;
-  /** Pin type id of the capture pin in that filter. */
-  readonly capturePin: number;
-  /** Set for TV tuners: channel and frequency controls (closed with the device). */
-  readonly tuner?: TunerControl;
-}
-
 /** Options of {@link CaptureHub.open}. */
 export interface CaptureHubOptions {
   readonly hal: HalDevice;
@@ -103,8 +86,6 @@ type HubState =
   | { readonly kind: 'running'; readonly pump: Promise<void>; readonly pool: FramePool }
   | { readonly kind: 'closed' };
 
-const DEFAULT_REQUEST = { fourcc: 'YUY2', width: 640, height: 480, interval: 333333n } as const;
-
 /**
  * The shared capture of one device. Clients (browser tabs) come and go; the pin runs while at
  * least one client watches and the user has not pressed stop, and stops (returning every buffer)
@@ -117,11 +98,12 @@ const DEFAULT_REQUEST = { fourcc: 'YUY2', width: 640, height: 480, interval: 333
  * {@link close} throw an error naming the state.
  */
 export class CaptureHub {
+  /** The filter with the capture pin. */
   readonly filter: KsFilter;
   readonly pin: KsPin;
   readonly formats: readonly FormatChoice[];
-  readonly tuner: TunerControl | undefined;
-  readonly #device: KsDevice;
+  readonly tuner: TunerPanel | undefined;
+  readonly #device: ViewerDevice;
   readonly #clock: Clock;
   readonly #log: Logger;
   readonly #clients = new Set<HubClient>();
@@ -140,36 +122,31 @@ export class CaptureHub {
   #lastError: string | undefined;
   #snapshot: ViewerStatsSnapshot | undefined;
 
-  private constructor(
-    hal: HalDevice,
-    vd: ViewerDevice,
-    filter: KsFilter,
-    pin: KsPin,
-    clock: Clock,
-    log: Logger,
-    opts: CaptureHubOptions,
-  ) {
+  private constructor(hal: HalDevice, vd: ViewerDevice, clock: Clock, log: Logger, opts: CaptureHubOptions) {
     this.#hal = hal;
-    this.#device = vd.device;
+    this.#device = vd;
     this.tuner = vd.tuner;
-    this.filter = filter;
-    this.pin = pin;
+    this.pin = vd.pin;
+    this.filter = vd.filters.find((f) => f.pins().includes(vd.pin)) ?? vd.filters[vd.filters.length - 1]!;
+    const pin = vd.pin;
     this.#clock = clock;
     this.#log = log;
-    this.#properties = propertyControls(filter);
+    this.#properties = propertyControls(vd.filters);
     this.#description = describeDevice(vd.device);
     this.#ranges = pin.dataRanges.filter((r): r is VideoDataRange => r.kind === 'video');
     this.formats = this.#ranges.map((r, range) => formatChoice(r, range));
     this.#geometry = geometryOf(pin.format as VideoFormat);
     this.#stats = new ViewerStats(opts.nowMs ?? (() => performance.now()));
-    this.#unsubscribe.push(
-      filter.properties.onChange((c) =>
-        this.#broadcast({
-          type: 'property',
-          key: propertyKey(c.set, c.id, c.node),
-          value: jsonValue(c.value),
-          mode: c.mode ?? null,
-        }),
+    vd.filters.forEach((f, index) =>
+      this.#unsubscribe.push(
+        f.properties.onChange((c) =>
+          this.#broadcast({
+            type: 'property',
+            key: propertyKey(index, c.set, c.id, c.node),
+            value: jsonValue(c.value),
+            mode: c.mode ?? null,
+          }),
+        ),
       ),
     );
     if (this.tuner)
@@ -192,42 +169,11 @@ export class CaptureHub {
       component: 'viewer',
       device: options.hal.identity.id,
     });
-    const vd = await (options.openDevice ?? defaultOpenDevice)(options.hal, clock, log);
+    const vd = await (options.openDevice ?? openViewerDevice)(options.hal, clock, log);
     try {
-      const filter = await vd.device.createFilter(vd.captureFactory);
-      const ranges = filter.descriptor.pins[vd.capturePin]?.dataRanges ?? [];
-      const preferred = ranges.findIndex(
-        (r) =>
-          r.kind === 'video' &&
-          fourccOfSubtype(r.subtype) === DEFAULT_REQUEST.fourcc &&
-          r.minWidth <= DEFAULT_REQUEST.width &&
-          r.maxWidth >= DEFAULT_REQUEST.width &&
-          r.minHeight <= DEFAULT_REQUEST.height &&
-          r.maxHeight >= DEFAULT_REQUEST.height,
-      );
-      const first = ranges[Math.max(0, preferred)];
-      if (!first || first.kind !== 'video')
-        throw new KsError('NotSupported', `${options.hal.identity.id} has no video capture formats`);
-      const request =
-        preferred >= 0
-          ? {
-              subtype: first.subtype,
-              width: DEFAULT_REQUEST.width,
-              height: DEFAULT_REQUEST.height,
-              frameInterval: DEFAULT_REQUEST.interval as VideoFormat['frameInterval'],
-            }
-          : {
-              subtype: first.subtype,
-              width: first.defaultWidth,
-              height: first.defaultHeight,
-              frameInterval: first.defaultFrameInterval,
-            };
-      const proposal = filter.proposeFormat(vd.capturePin, request);
-      const pin = await filter.createPin(vd.capturePin, { format: proposal.format });
-      return new CaptureHub(options.hal, vd, filter, pin, clock, log, options);
+      return new CaptureHub(options.hal, vd, clock, log, options);
     } catch (err) {
-      await vd.tuner?.close().catch(() => undefined);
-      await vd.device.close().catch(() => undefined);
+      await vd.close().catch(() => undefined);
       throw err;
     }
   }
@@ -260,7 +206,7 @@ export class CaptureHub {
       let mode: string | null = null;
       if (t.info.canGet) {
         try {
-          const c = await this.filter.properties.getControl(
+          const c = await t.filter.properties.getControl(
             t.set,
             t.id,
             t.node === undefined ? {} : { node: t.node },
@@ -368,7 +314,6 @@ export class CaptureHub {
       this.#state = { kind: 'closed' };
       for (const u of this.#unsubscribe) u();
       this.#clients.clear();
-      await this.tuner?.close().catch((err: unknown) => this.#log.warn({ err }, 'tuner close failed'));
       await this.#device.close();
     });
   }
@@ -484,10 +429,10 @@ export class CaptureHub {
     const address = t.node === undefined ? {} : { node: t.node };
     let value;
     if (r.value !== undefined) value = toPropertyValue(t.info.type, t.info.name, r.value);
-    else if (t.info.canGet) value = (await this.filter.properties.getControl(t.set, t.id, address)).value;
+    else if (t.info.canGet) value = (await t.filter.properties.getControl(t.set, t.id, address)).value;
     else value = toPropertyValue(t.info.type, t.info.name, t.info.default ?? 0);
     const mode = r.mode ?? (t.info.modes?.includes('manual') && r.value !== undefined ? 'manual' : undefined);
-    await this.filter.properties.set(t.set, t.id, value, { ...address, ...(mode ? { mode } : {}) });
+    await t.filter.properties.set(t.set, t.id, value, { ...address, ...(mode ? { mode } : {}) });
   }
 
   #stateMessage(): object {
@@ -503,14 +448,6 @@ export class CaptureHub {
   #broadcast(message: object): void {
     for (const c of this.#clients) c.send(message);
   }
-}
-
-function defaultOpenDevice(hal: HalDevice, clock: Clock, logger: Logger): ViewerDevice {
-  return {
-    device: createWebcamDevice(hal, { clock, logger }),
-    captureFactory: 0,
-    capturePin: WebcamPin.Capture,
-  };
 }
 
 function geometryOf(format: VideoFormat): FrameGeometry {

@@ -3,13 +3,14 @@ export { ViewerServer, type ViewerServerOptions } from './viewer-server.js';
 export {
   CaptureHub,
   type CaptureHubOptions,
-  type ViewerDevice,
   type FormatChoice,
   type FrameGeometry,
   type HubClient,
   type FrameOffer,
 } from './capture-hub.js';
-export type { TunerControl, TunerView, TuneAction } from './tuner-control.js';
+export type { TunerPanel, TunerView, TuneAction } from './tuner-panel-types.js';
+export { GraphTunerPanel } from './tuner-panel.js';
+export { openViewerDevice, type ViewerDevice } from './viewer-device.js';
 export type { ViewerStatsSnapshot } from './viewer-stats.js';
 export type { PropertyControlInfo, ControlKind } from './property-controls.js';
 export {

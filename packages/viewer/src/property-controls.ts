@@ -6,9 +6,11 @@ export type ControlKind = 'slider' | 'toggle' | 'menu' | 'button' | 'number' | '
 
 /** One property as the page sees it (JSON-ready: 64-bit numbers travel as strings). */
 export interface PropertyControlInfo {
-  /** Stable key the page sends back: `set/id/node` (node `f` for the filter itself). */
+  /** Stable key the page sends back: `filter/set/id/node` (node `f` for the filter itself). */
   readonly key: string;
   readonly name: string;
+  /** The filter's name (its factory's), for grouping. */
+  readonly filterName: string;
   readonly setName: string;
   readonly node: number | null;
   readonly nodeName: string | null;
@@ -24,8 +26,9 @@ export interface PropertyControlInfo {
   readonly canSet: boolean;
 }
 
-/** Where a key points on the filter. */
+/** Where a key points. */
 export interface PropertyTarget {
+  readonly filter: KsFilter;
   readonly set: Guid;
   readonly id: number;
   readonly node: number | undefined;
@@ -36,6 +39,7 @@ export interface PropertyTarget {
 const MENU_LABELS: Readonly<Record<string, readonly string[]>> = {
   PowerlineFrequency: ['Disabled', '50 Hz', '60 Hz', 'Auto'],
   BacklightCompensation: ['Off', 'On', 'Strong'],
+  TunerInput: ['Antenna', 'Cable'],
 };
 
 /** JSON-ready form of a property value (bigint → decimal string, bytes → hex). */
@@ -47,19 +51,24 @@ export function jsonValue(v: PropertyValue | undefined): number | string | boole
   return String(v);
 }
 
-/** The key of a property address. */
-export function propertyKey(set: Guid, id: number, node: number | undefined): string {
-  return `${set}/${id}/${node ?? 'f'}`;
+/** The key of a property address on the `filterIndex`-th filter the viewer shows. */
+export function propertyKey(filterIndex: number, set: Guid, id: number, node: number | undefined): string {
+  return `${filterIndex}/${set}/${id}/${node ?? 'f'}`;
 }
 
-/** Every property of `filter` as a control, keyed for lookup. */
-export function propertyControls(filter: KsFilter): Map<string, PropertyTarget> {
+/** Every property of every filter as a control, keyed for lookup. */
+export function propertyControls(filters: readonly KsFilter[]): Map<string, PropertyTarget> {
   const out = new Map<string, PropertyTarget>();
+  filters.forEach((filter, index) => addFilter(out, filter, index));
+  return out;
+}
+
+function addFilter(out: Map<string, PropertyTarget>, filter: KsFilter, filterIndex: number): void {
   const nodes = filter.descriptor.nodes ?? [];
   for (const p of filter.properties.list()) {
     const address = p.node === undefined ? {} : { node: p.node };
     const d = filter.properties.basicSupport(p.set, p.id, address);
-    const key = propertyKey(p.set, p.id, p.node);
+    const key = propertyKey(filterIndex, p.set, p.id, p.node);
     const num = (v: number | bigint | undefined): number | string | undefined =>
       typeof v === 'bigint' ? v.toString() : v;
     const numeric = d.type === 'int32' || d.type === 'uint32' || d.type === 'int64';
@@ -84,6 +93,7 @@ export function propertyControls(filter: KsFilter): Map<string, PropertyTarget> 
     const info: PropertyControlInfo = {
       key,
       name: d.name,
+      filterName: filter.descriptor.name,
       setName: knownGuids.nameOf(p.set) ?? p.set,
       node,
       nodeName: node === null ? null : (nodes[node]?.name ?? `node ${node}`),
@@ -98,9 +108,8 @@ export function propertyControls(filter: KsFilter): Map<string, PropertyTarget> 
       canGet: d.canGet,
       canSet: d.canSet,
     };
-    out.set(key, { set: p.set, id: p.id, node: p.node, info });
+    out.set(key, { filter, set: p.set, id: p.id, node: p.node, info });
   }
-  return out;
 }
 
 /**

@@ -31,11 +31,11 @@ export interface TunerView {
 export type TuneAction = 'channel-up' | 'channel-down' | 'frequency' | 'standard' | 'scan' | 'input';
 
 /**
- * Tuner controls behind the viewer. Implementations validate `value` for the action (RangeError
+ * The tuner panel behind the viewer. Implementations validate `value` for the action (RangeError
  * / TypeError with a message for the page, nothing changed) and report every change, including
  * lock and signal changes the hardware makes on its own, through `onChange`.
  */
-export interface TunerControl {
+export interface TunerPanel {
   view(): Promise<TunerView>;
   apply(action: TuneAction, value: number | string | undefined): Promise<void>;
   /** Subscribes to changes; returns an unsubscribe function. */

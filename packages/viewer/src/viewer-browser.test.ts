@@ -119,7 +119,7 @@ suite('viewer page in headless Chromium', () => {
       // Moving the brightness slider changes the property (read back through the API) and the page shows the change event.
       const row = page.locator('.control[data-name="Brightness"][data-node="f"]');
       const key = (await row.getAttribute('data-key'))!;
-      const [set, id] = key.split('/') as [Guid, string];
+      const [, set, id] = key.split('/') as [string, Guid, string];
       await row.locator('input[type=range]').fill('24');
       await page.waitForFunction(
         (k) => document.querySelector(`.control[data-key="${k}"]`)?.getAttribute('data-value') === '24',

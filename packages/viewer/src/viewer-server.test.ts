@@ -188,7 +188,7 @@ describe('viewer server', () => {
       () => b.json.some((m) => m.type === 'property' && m.key === p.key && m.value === 20),
       'change on b',
     );
-    const [set, id] = p.key.split('/');
+    const [, set, id] = p.key.split('/');
     expect(await s.hub.filter.properties.get(set as never, Number(id))).toBe(20);
   });
 
@@ -197,7 +197,7 @@ describe('viewer server', () => {
     const c = await TestClient.connect(s);
     await c.until(() => c.frames.length >= 1, 'a frame');
     const p = brightness(c.json[0]!);
-    const [set, id] = p.key.split('/');
+    const [, set, id] = p.key.split('/');
     const read = (): Promise<unknown> => s.hub.filter.properties.get(set as never, Number(id));
     const before = await read();
     c.send({ type: 'set', key: p.key, value: (p.max ?? 0) + 1, id: 1 });

@@ -363,7 +363,7 @@ function buildControls(properties) {
   root.replaceChildren(root.firstElementChild);
   const groups = new Map();
   for (const p of properties) {
-    const group = `${p.setName}${p.nodeName ? ` — node ${p.node}: ${p.nodeName}` : ' — filter'}`;
+    const group = `${p.filterName}: ${p.setName}${p.nodeName ? ` — node ${p.node}: ${p.nodeName}` : ''}`;
     if (!groups.has(group)) {
       const fs = document.createElement('fieldset');
       const legend = document.createElement('legend');
@@ -457,8 +457,13 @@ function reflectProperty(key, value, mode) {
   const { input, p } = e;
   if (p.control === 'slider' || p.control === 'number' || p.control === 'menu') input.value = String(value);
   else if (p.control === 'toggle') input.checked = value === true || value === 1;
-  else if (p.control === 'readonly') input.textContent = String(value);
-  e.out.textContent = value === null ? '' : String(value);
+  const text = value === null ? '' : String(value);
+  const short = text.length > 16 ? `${text.slice(0, 16)}…` : text;
+  if (p.control === 'readonly') {
+    input.textContent = short;
+    input.title = text;
+  }
+  e.out.textContent = short;
   if (e.auto) {
     e.auto.checked = mode === 'auto';
     if (input.disabled !== undefined) input.disabled = mode === 'auto';
@@ -568,12 +573,12 @@ function drawGraph(graph) {
   for (const f of graph.factories) {
     const ins = f.pins.filter((p) => p.dataFlow === 'in');
     const outs = f.pins.filter((p) => p.dataFlow !== 'in');
-    const width = Math.max(220, 80 + f.nodes.length * (NODE_W + 20));
+    const width = Math.max(340, 80 + f.nodes.length * (NODE_W + 20));
     const height = 70 + Math.max(ins.length, outs.length, 1) * 40 + 20;
     maxH = Math.max(maxH, height);
     const g = svg('g', { 'data-factory': f.index });
     g.append(svg('rect', { class: 'filter', x, y: 10, width, height, rx: 6 }));
-    g.append(svg('text', { x: x + 8, y: 28 }, f.name));
+    g.append(svg('text', { x: x + 8, y: 28 }, f.name.length > 48 ? `${f.name.slice(0, 47)}…` : f.name));
     const nodeAt = new Map();
     f.nodes.forEach((n, i) => {
       const nx = x + 60 + i * (NODE_W + 20);
