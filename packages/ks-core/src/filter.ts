@@ -279,7 +279,7 @@ export class KsFilter implements PinOwner {
       instance,
       descriptor,
       dispatch: this.#minidriver.pins?.[id],
-      logger: this.logger.child({ pin: id, instance }),
+      logger: this.logger.child({ pin: id, pinInstance: instance }),
     });
     // Reserve the instance before awaiting so concurrent creations respect the limit.
     list.push(pin);
