@@ -194,6 +194,7 @@ describe('KsDevice', () => {
       filter: 'ks-core test capture',
       pin: 0,
       instance: 0,
+      pinInstance: 0,
       from: 'stop',
       to: 'acquire',
     });
