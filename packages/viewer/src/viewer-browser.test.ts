@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { BUILT_IN_SYNTHETIC_KINDS, Enumerator, type HalDevice } from '@ksemu/hal';
+import { channelPlateGeometry } from '@ksemu/hal/testing';
 import type { Guid } from '@ksemu/ks-core';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ViewerServer } from './viewer-server.js';
@@ -182,6 +183,73 @@ suite('viewer page in headless Chromium', () => {
       expect(pageErrors).toEqual([]);
 
       // Closing the page stops the pin and returns every buffer.
+      await page.close();
+      await waitFor(() => !server.hub.running, 'capture stopped after the page closed');
+      expect(server.hub.outstanding).toBe(0);
+    } finally {
+      await context.close();
+      await server.close();
+    }
+  });
+
+  it('synthetic tuner: channel up changes the burned-in channel number; bad frequency shows an error', async () => {
+    const server = await ViewerServer.start({ hal: await synthetic('tuner'), port: 0, statsIntervalMs: 200 });
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
+    const page = await context.newPage();
+    page.setDefaultTimeout(8000);
+    const pageErrors: string[] = [];
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    type Tuner = { channel: string | null; locked: boolean; frequencyHz: number };
+    const tunedTo = (channel: string): Promise<unknown> =>
+      page.waitForFunction((ch) => {
+        const t = (window as unknown as { viewer: { tuner: Tuner | null } }).viewer.tuner;
+        return t !== null && t.channel === ch && t.locked;
+      }, channel);
+    try {
+      await page.goto(server.url);
+      await page.locator('#tuner').waitFor({ state: 'visible' });
+      await tunedTo('2');
+      await moreFrames(page, 3);
+      const { width, height } = await pageState(page);
+      // The plate the HAL burns the channel number into (one digit for channels 2 and 4); the
+      // moving box may cross it, but the plate is painted last, so its pixels depend on the channel only.
+      const g = channelPlateGeometry(width, height, 1);
+      const plate: [number, number, number, number] = [g.x, g.y, g.width, g.height];
+      const ch2 = await checksum(page, plate);
+      await moreFrames(page, 2);
+      expect(await checksum(page, plate)).toBe(ch2); // the plate is steady on one channel
+      expect(await page.locator('#channel').innerText()).toBe('2');
+      await page.screenshot({ path: `${ARTIFACTS}tuner-channel-2.png`, fullPage: true });
+
+      // Ch+ walks the channel plan: 3 has no carrier on this antenna, 4 does.
+      await page.click('#channel-up');
+      await page.waitForFunction(
+        () => (window as unknown as { viewer: { tuner: Tuner } }).viewer.tuner.channel === '3',
+      );
+      await page.click('#channel-up');
+      await tunedTo('4');
+      await moreFrames(page, 3);
+      const ch4 = await checksum(page, plate);
+      expect(ch4).not.toBe(ch2);
+      await moreFrames(page, 2);
+      expect(await checksum(page, plate)).toBe(ch4);
+      expect(await page.locator('#lock').innerText()).toBe('locked');
+      expect(Number(await page.locator('#signal-value').innerText())).toBeGreaterThan(0);
+      await page.screenshot({ path: `${ARTIFACTS}tuner-channel-4.png`, fullPage: true });
+
+      // A frequency off the tuning grid: an error in the page, the tuner stays on channel 4.
+      const before = (await page.evaluate(
+        () => (window as unknown as { viewer: { tuner: Tuner } }).viewer.tuner.frequencyHz,
+      )) as number;
+      await page.fill('#frequency', String(before + 1));
+      await page.click('#tune');
+      await page.waitForFunction(() => document.querySelectorAll('#errors div').length >= 1);
+      expect(await page.locator('#errors').innerText()).toMatch(/tune/);
+      expect(await server.hub.tuner!.view()).toMatchObject({ frequencyHz: before, channel: '4' });
+      // The graph shows the five filters of the TV device and their medium links.
+      expect(await page.locator('#graph g[data-factory]').count()).toBe(5);
+      expect(await page.locator('#graph path.medium').count()).toBeGreaterThanOrEqual(3);
+      expect(pageErrors).toEqual([]);
       await page.close();
       await waitFor(() => !server.hub.running, 'capture stopped after the page closed');
       expect(server.hub.outstanding).toBe(0);
