@@ -5,14 +5,15 @@ import { WebSocket } from 'ws';
 import { ViewerServer } from './viewer-server.js';
 import { readFrameHeader, type FrameHeader } from './view-protocol.js';
 
-async function syntheticCamera(): Promise<HalDevice> {
-  const e = new Enumerator({ synthetic: [{ kind: 'camera' }] }, BUILT_IN_SYNTHETIC_KINDS);
+async function synthetic(kind: string, options?: unknown): Promise<HalDevice> {
+  const e = new Enumerator({ synthetic: [{ kind, options }] }, BUILT_IN_SYNTHETIC_KINDS);
   try {
-    return await e.find('synthetic:camera');
+    return await e.find(`synthetic:${kind}`);
   } finally {
     e.dispose();
   }
 }
+const syntheticCamera = (): Promise<HalDevice> => synthetic('camera');
 
 type Json = Record<string, unknown> & { type: string };
 
@@ -269,6 +270,55 @@ describe('viewer server', () => {
     expect(s.hub.outstanding).toBe(0);
     await waitFor(() => a.ws.readyState === WebSocket.CLOSED, 'socket closed');
     await expect(s.hub.handle({ type: 'start' })).rejects.toThrow(/closed/);
+  });
+
+  it('tuner: channel up/down, scan, and refusals for bad frequency, standard and input', async () => {
+    // A 1 ms settle time keeps the scan of the whole channel plan short.
+    server = await ViewerServer.start({
+      hal: await synthetic('tuner', { settleTime: 10_000n }),
+      port: 0,
+      statsIntervalMs: 100,
+    });
+    const c = await TestClient.connect(server);
+    await c.until(() => c.frames.length >= 1, 'a frame');
+    type View = {
+      channel: string | null;
+      locked: boolean;
+      scanning: boolean;
+      scanned: unknown[];
+      frequencyHz: number;
+    };
+    const tuner = (): View =>
+      c.json.filter((m) => m.type === 'tuner' || m.type === 'init').at(-1)!.tuner as View;
+    expect(tuner().channel).toBe('2');
+    c.send({ type: 'tune', action: 'channel-up', id: 1 });
+    expect((await c.reply(1)).type).toBe('ok');
+    await c.until(() => tuner().channel === '3', 'channel 3');
+    c.send({ type: 'tune', action: 'channel-down', id: 2 });
+    await c.reply(2);
+    await c.until(() => tuner().channel === '2' && tuner().locked, 'back on 2, locked');
+    const refusals: Array<[unknown, RegExp]> = [
+      [{ type: 'tune', action: 'standard', value: 'SECAM-Z' }, /standard must be one of/],
+      [{ type: 'tune', action: 'input', value: 7 }, /input must be one of/],
+      [{ type: 'tune', action: 'frequency', value: 'loud' }, /whole number/],
+      [{ type: 'tune', action: 'frequency', value: 1000 }, /./],
+    ];
+    let id = 10;
+    for (const [req, message] of refusals) {
+      c.send({ ...(req as object), id: ++id });
+      const r = await c.reply(id);
+      expect(r.type).toBe('error');
+      expect(String(r.error)).toMatch(message);
+    }
+    expect(await server.hub.tuner!.view()).toMatchObject({ channel: '2', input: 0 });
+    c.send({ type: 'tune', action: 'scan', id: 20 });
+    await c.reply(20);
+    await c.until(() => !tuner().scanning && tuner().scanned.length > 0, 'scan results');
+    // The synthetic antenna carries channels 2, 4, 5, 7, 9, 11, 13, 27 and 44.
+    expect(tuner().scanned.length).toBe(9);
+    c.send({ type: 'tune', action: 'channel-up', id: 21 });
+    await c.reply(21);
+    await c.until(() => tuner().channel === '4', 'up after a scan skips empty channels');
   });
 });
 
