@@ -110,7 +110,7 @@ describe('UvcFunction descriptors and controls', () => {
 
 describe('UvcFunction streaming', () => {
   it('streams bulk frames equal to the source frames, split into payloads, and releases every buffer on stop', async () => {
-    const { t, src, fn } = await setup({ bulkPayloadSize: 1000 });
+    const { t, src, fn } = await setup({ bulkPayloadSize: 1000, headerClock: 'pts' });
     const c = await negotiate(t, { formatIndex: 1, frameIndex: 1, frameInterval: 333333 });
     expect([c.formatIndex, c.frameIndex, c.maxVideoFrameSize, c.maxPayloadTransferSize]).toEqual([
       1, 1, 6144, 1000,

@@ -59,9 +59,15 @@ export interface UvcFunctionOptions {
   readonly serial?: string;
   readonly logger?: Logger;
   readonly scheduler?: PipeScheduler;
+  /**
+   * Payload header clock fields: `pts+scr` (default, like most cameras), `pts`, or `none`. With SCR,
+   * uvcvideo reads the bus frame number for clock recovery, which vhci-hcd does not implement (it logs
+   * "Not yet implemented", rate-limited); `pts` keeps a USB/IP kernel log quiet.
+   */
+  readonly headerClock?: 'pts+scr' | 'pts' | 'none';
 }
 
-/** Header bytes per payload: 2 + PTS (4) + SCR (6). */
+/** Largest header: 2 + PTS (4) + SCR (6); header slots in the arena are this wide. */
 const HEADER_LENGTH = 12;
 
 /** Stream counters since the function was created. */
@@ -329,7 +335,12 @@ export class UvcFunction implements UsbIpDevice {
       return;
     }
     const generation = ++this.#generation;
-    this.#writer = new PayloadWriter({ maxPayloadSize: maxPayload, pts: true, scr: true });
+    const clock = this.#o.headerClock ?? 'pts+scr';
+    this.#writer = new PayloadWriter({
+      maxPayloadSize: maxPayload,
+      pts: clock !== 'none',
+      scr: clock === 'pts+scr',
+    });
     this.#headers = new Uint8Array(this.#writer.payloadCount(source.maxFrameSize) * HEADER_LENGTH);
     this.#interval = c.frameInterval;
     this.#state = 'starting';

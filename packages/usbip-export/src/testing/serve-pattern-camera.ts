@@ -1,5 +1,5 @@
 // Test entry point: serves a UvcFunction over the pattern frame source (for VM tests with vhci-hcd + uvcvideo).
-//   node dist/testing/serve-pattern-camera.js [--host 127.0.0.1] [--port 3240] [--transfer bulk|iso] [--fps 30]
+//   node dist/testing/serve-pattern-camera.js [--host 127.0.0.1] [--port 3240] [--transfer bulk|iso] [--fps 30] [--clock pts+scr|pts|none]
 
 import { destination, pino } from 'pino';
 import { UsbIpServer } from '../usbip-server.js';
@@ -14,7 +14,8 @@ const fps = Number(args.get('fps') ?? 30);
 const log = pino({ level: args.get('log') ?? 'info' }, destination(2));
 const source = new PatternFrameSource([yuy2Format(64, 48), yuy2Format(160, 120)]);
 const brightness = source.controls[0]!;
-const fn = new UvcFunction({ source, transfer, logger: log.child({ device: '1-1' }) });
+const headerClock = (args.get('clock') ?? 'pts+scr') as 'pts+scr' | 'pts' | 'none';
+const fn = new UvcFunction({ source, transfer, headerClock, logger: log.child({ device: '1-1' }) });
 const server = new UsbIpServer({
   host: args.get('host') ?? '127.0.0.1',
   port: Number(args.get('port') ?? 3240),
