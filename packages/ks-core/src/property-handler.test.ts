@@ -3,6 +3,7 @@ import { describe, it, expect } from '@jest/globals';
 import fc from 'fast-check';
 import { isKsError } from './ks-error.js';
 import { ManualClock } from './manual-clock.js';
+import { createDevice } from './device.js';
 import {
   createTestDevice,
   TestEventSet,
@@ -244,6 +245,51 @@ describe('raw (KSPROPERTY-like) property API', () => {
       ...blob,
     ]);
     expect(guidFromBytes(guidToBytes(KsCategory.CAPTURE))).toBe(KsCategory.CAPTURE);
+    await device.close();
+  });
+});
+
+describe('handler errors', () => {
+  it('maps a handler TypeError/RangeError to InvalidParameter and other throws to DeviceFailure, keeping the cause', async () => {
+    const set = guid('77777777-1111-4222-8333-444444444444');
+    const bad = new RangeError('no such input');
+    const descriptor = defineFilterDescriptor({
+      referenceGuid: guid('77777777-1111-4222-8333-444444444445'),
+      name: 'handlers',
+      pins: [],
+      automation: {
+        properties: [
+          {
+            set,
+            items: [
+              {
+                id: 0,
+                name: 'Route',
+                type: 'uint32',
+                set: () => {
+                  throw bad;
+                },
+                get: () => 0,
+              },
+              {
+                id: 1,
+                name: 'Broken',
+                type: 'uint32',
+                get: () => {
+                  throw new Error('i2c timeout');
+                },
+              },
+            ],
+          },
+        ],
+      },
+    });
+    const device = createDevice({ name: 'h', minidrivers: [{ descriptor }], clock: new ManualClock() });
+    const f = await device.createFilter();
+    const err = await f.properties.set(set, 0, 7).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'KsError', code: 'InvalidParameter' });
+    expect((err as Error).cause).toBe(bad);
+    await expect(f.properties.get(set, 1)).rejects.toMatchObject({ code: 'DeviceFailure' });
     await device.close();
   });
 });

@@ -200,7 +200,7 @@ export class PropertyHandler {
     try {
       got = await getter.call(r.item, this.#ctx(r));
     } catch (err) {
-      throw KsError.from(err, 'DeviceFailure', `${this.#label(r)}: get failed`);
+      throw handlerError(err, `${this.#label(r)}: get failed`);
     }
     const control = isControl(got) ? got : { value: got, mode: this.#storedMode(r) };
     return Object.freeze({ value: checkPropertyValue(r.item, control.value), mode: control.mode });
@@ -232,7 +232,7 @@ export class PropertyHandler {
       try {
         await setter.call(r.item, this.#ctx(r), checked, mode);
       } catch (err) {
-        throw KsError.from(err, 'DeviceFailure', `${this.#label(r)}: set failed`);
+        throw handlerError(err, `${this.#label(r)}: set failed`);
       }
     }
     this.#store(r, checked, mode);
@@ -431,6 +431,17 @@ export class PropertyHandler {
       this.#events.emit('change', Object.freeze({ set: r.set, id: r.item.id, node: r.node, value, mode }));
     }
   }
+}
+
+/**
+ * Maps what a handler threw: KsErrors pass through; TypeError/RangeError mean the handler found
+ * the value unacceptable (e.g. a field inside a structure) → InvalidParameter; anything else is a
+ * device failure. The original is kept as `cause`.
+ */
+function handlerError(err: unknown, message: string): KsError {
+  if (err instanceof TypeError || err instanceof RangeError)
+    return KsError.from(err, 'InvalidParameter', message);
+  return KsError.from(err, 'DeviceFailure', message);
 }
 
 function isControl(v: PropertyValue | PropertyControl): v is PropertyControl {
