@@ -74,11 +74,61 @@ const AC_LUMA = buildHuffman(AC_LUMA_BITS, AC_LUMA_VALS);
 const DC_CHROMA = buildHuffman(DC_CHROMA_BITS, DC_CHROMA_VALS);
 const AC_CHROMA = buildHuffman(AC_CHROMA_BITS, AC_CHROMA_VALS);
 
-/** cos table: COS[u * 8 + x] = C(u)/2 · cos((2x + 1)uπ/16). */
-const COS = new Float64Array(64);
-for (let u = 0; u < 8; u++) {
-  for (let x = 0; x < 8; x++)
-    COS[u * 8 + x] = (u === 0 ? Math.SQRT1_2 : 1) * 0.5 * Math.cos(((2 * x + 1) * u * Math.PI) / 16);
+/** AAN scale factors: 1 for k = 0, else cos(kπ/16)·√2 (folded into the quantisation divisors). */
+const AAN_SCALE = [1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.5411961, 0.275899379];
+
+/** Level-shifted sample values: limited-range luma/chroma and full-range codes → JFIF − 128. */
+const LUMA_LIMITED = new Float64Array(256);
+const CHROMA_LIMITED = new Float64Array(256);
+const FULL = new Float64Array(256);
+for (let v = 0; v < 256; v++) {
+  LUMA_LIMITED[v] = ((v - 16) * 255) / 219 - 128;
+  CHROMA_LIMITED[v] = ((v - 128) * 255) / 224;
+  FULL[v] = v - 128;
+}
+
+/** In-place AAN (Arai–Agui–Nakajima) float forward DCT of 8 samples at stride `step`. */
+function fdct8(d: Float64Array, at: number, step: number): void {
+  const d0 = d[at]!;
+  const d1 = d[at + step]!;
+  const d2 = d[at + 2 * step]!;
+  const d3 = d[at + 3 * step]!;
+  const d4 = d[at + 4 * step]!;
+  const d5 = d[at + 5 * step]!;
+  const d6 = d[at + 6 * step]!;
+  const d7 = d[at + 7 * step]!;
+  const tmp0 = d0 + d7;
+  const tmp7 = d0 - d7;
+  const tmp1 = d1 + d6;
+  const tmp6 = d1 - d6;
+  const tmp2 = d2 + d5;
+  const tmp5 = d2 - d5;
+  const tmp3 = d3 + d4;
+  const tmp4 = d3 - d4;
+  // Even part.
+  const tmp10 = tmp0 + tmp3;
+  const tmp13 = tmp0 - tmp3;
+  const tmp11 = tmp1 + tmp2;
+  const tmp12 = tmp1 - tmp2;
+  d[at] = tmp10 + tmp11;
+  d[at + 4 * step] = tmp10 - tmp11;
+  const z1 = (tmp12 + tmp13) * 0.707106781;
+  d[at + 2 * step] = tmp13 + z1;
+  d[at + 6 * step] = tmp13 - z1;
+  // Odd part.
+  const o10 = tmp4 + tmp5;
+  const o11 = tmp5 + tmp6;
+  const o12 = tmp6 + tmp7;
+  const z5 = (o10 - o12) * 0.382683433;
+  const z2 = 0.5411961 * o10 + z5;
+  const z4 = 1.306562965 * o12 + z5;
+  const z3 = o11 * 0.707106781;
+  const z11 = tmp7 + z3;
+  const z13 = tmp7 - z3;
+  d[at + 5 * step] = z13 + z2;
+  d[at + 3 * step] = z13 - z2;
+  d[at + step] = z11 + z4;
+  d[at + 7 * step] = z11 - z4;
 }
 
 /** Where the planar 4:2:0 input of {@link JpegEncoder.encode} lives. */
@@ -106,8 +156,10 @@ export class JpegEncoder {
   private readonly qChroma = new Float64Array(64);
   private readonly qLumaBytes = new Uint8Array(64);
   private readonly qChromaBytes = new Uint8Array(64);
+  /** 1 / (quantiser × AAN row scale × AAN column scale × 8), natural order. */
+  private readonly lumaScale = new Float64Array(64);
+  private readonly chromaScale = new Float64Array(64);
   private readonly block = new Float64Array(64);
-  private readonly tmp = new Float64Array(64);
   private readonly coef = new Int32Array(64);
   private out: Uint8Array = new Uint8Array(0);
   private pos = 0;
@@ -131,6 +183,9 @@ export class JpegEncoder {
     for (let i = 0; i < 64; i++) {
       this.qLumaBytes[i] = this.qLuma[ZIGZAG[i]!]!;
       this.qChromaBytes[i] = this.qChroma[ZIGZAG[i]!]!;
+      const aan = AAN_SCALE[i >> 3]! * AAN_SCALE[i & 7]! * 8;
+      this.lumaScale[i] = 1 / (this.qLuma[i]! * aan);
+      this.chromaScale[i] = 1 / (this.qChroma[i]! * aan);
     }
   }
 
@@ -155,12 +210,12 @@ export class JpegEncoder {
       for (let mx = 0; mx < mcusX; mx++) {
         for (let b = 0; b < 4; b++) {
           this.loadBlock(image, 0, mx * 16 + (b & 1) * 8, my * 16 + (b >> 1) * 8);
-          dcY = this.encodeBlock(this.qLuma, dcY, DC_LUMA, AC_LUMA);
+          dcY = this.encodeBlock(this.lumaScale, dcY, DC_LUMA, AC_LUMA);
         }
         this.loadBlock(image, 1, mx * 8, my * 8);
-        dcU = this.encodeBlock(this.qChroma, dcU, DC_CHROMA, AC_CHROMA);
+        dcU = this.encodeBlock(this.chromaScale, dcU, DC_CHROMA, AC_CHROMA);
         this.loadBlock(image, 2, mx * 8, my * 8);
-        dcV = this.encodeBlock(this.qChroma, dcV, DC_CHROMA, AC_CHROMA);
+        dcV = this.encodeBlock(this.chromaScale, dcV, DC_CHROMA, AC_CHROMA);
       }
     }
     if (this.bitCount > 0) this.writeBits(0x7f, 8 - this.bitCount); // pad the last byte with 1s
@@ -181,44 +236,40 @@ export class JpegEncoder {
     const stride = luma ? image.yStride : image.chromaStride;
     const data = image.data;
     const blk = this.block;
-    const limited = image.limitedRange;
-    for (let y = 0; y < 8; y++) {
-      const sy = Math.min(h - 1, y0 + y);
-      const row = base + sy * stride;
-      for (let x = 0; x < 8; x++) {
-        const v = data[row + Math.min(w - 1, x0 + x)]!;
-        let f = v;
-        if (limited) f = luma ? ((v - 16) * 255) / 219 : ((v - 128) * 255) / 224 + 128;
-        blk[y * 8 + x] = f - 128;
+    const level = !image.limitedRange ? FULL : luma ? LUMA_LIMITED : CHROMA_LIMITED;
+    if (x0 + 8 <= w && y0 + 8 <= h) {
+      for (let y = 0, row = base + y0 * stride + x0; y < 8; y++, row += stride) {
+        const o = y * 8;
+        blk[o] = level[data[row]!]!;
+        blk[o + 1] = level[data[row + 1]!]!;
+        blk[o + 2] = level[data[row + 2]!]!;
+        blk[o + 3] = level[data[row + 3]!]!;
+        blk[o + 4] = level[data[row + 4]!]!;
+        blk[o + 5] = level[data[row + 5]!]!;
+        blk[o + 6] = level[data[row + 6]!]!;
+        blk[o + 7] = level[data[row + 7]!]!;
       }
+      return;
+    }
+    // Edge blocks repeat the last column/row (what libjpeg does for partial MCUs).
+    for (let y = 0; y < 8; y++) {
+      const row = base + Math.min(h - 1, y0 + y) * stride;
+      for (let x = 0; x < 8; x++) blk[y * 8 + x] = level[data[row + Math.min(w - 1, x0 + x)]!]!;
     }
   }
 
   /** FDCT, quantise, entropy-code one block; returns its DC value. */
   private encodeBlock(
-    quant: Float64Array,
+    scale: Float64Array,
     previousDc: number,
     dcTable: HuffmanTable,
     acTable: HuffmanTable,
   ): number {
     const blk = this.block;
-    const tmp = this.tmp;
-    // Rows: tmp[y][u] = Σx COS[u][x] · blk[y][x]
-    for (let y = 0; y < 8; y++) {
-      for (let u = 0; u < 8; u++) {
-        let s = 0;
-        for (let x = 0; x < 8; x++) s += COS[u * 8 + x]! * blk[y * 8 + x]!;
-        tmp[y * 8 + u] = s;
-      }
-    }
+    for (let r = 0; r < 64; r += 8) fdct8(blk, r, 1);
+    for (let c = 0; c < 8; c++) fdct8(blk, c, 8);
     const coef = this.coef;
-    for (let u = 0; u < 8; u++) {
-      for (let v = 0; v < 8; v++) {
-        let s = 0;
-        for (let y = 0; y < 8; y++) s += COS[v * 8 + y]! * tmp[y * 8 + u]!;
-        coef[v * 8 + u] = Math.round(s / quant[v * 8 + u]!);
-      }
-    }
+    for (let i = 0; i < 64; i++) coef[i] = Math.round(blk[i]! * scale[i]!);
     const dc = coef[0]!;
     this.encodeValue(dc - previousDc, dcTable, 0);
     let run = 0;
