@@ -16,7 +16,7 @@ export const Fourcc = {
   BGRA: 'BGRA',
   /** 8-bit luma only (limited range, like the Y plane). */
   GRAY8: 'GRAY8',
-  /** Motion JPEG: every frame a complete baseline JFIF image (4:2:2, like most UVC cameras). */
+  /** Motion JPEG: every frame a complete baseline JFIF image (4:2:0 here; decoders accept any). */
   MJPG: 'MJPG',
 } as const;
 
