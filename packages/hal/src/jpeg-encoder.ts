@@ -74,6 +74,9 @@ const AC_LUMA = buildHuffman(AC_LUMA_BITS, AC_LUMA_VALS);
 const DC_CHROMA = buildHuffman(DC_CHROMA_BITS, DC_CHROMA_VALS);
 const AC_CHROMA = buildHuffman(AC_CHROMA_BITS, AC_CHROMA_VALS);
 
+/** Placeholder output between encodes (the encoder never keeps the caller's memory). */
+const NO_OUTPUT = new Uint8Array(0);
+
 /** AAN scale factors: 1 for k = 0, else cos(kπ/16)·√2 (folded into the quantisation divisors). */
 const AAN_SCALE = [1.0, 1.387039845, 1.306562965, 1.175875602, 1.0, 0.785694958, 0.5411961, 0.275899379];
 
@@ -161,7 +164,7 @@ export class JpegEncoder {
   private readonly chromaScale = new Float64Array(64);
   private readonly block = new Float64Array(64);
   private readonly coef = new Int32Array(64);
-  private out: Uint8Array = new Uint8Array(0);
+  private out: Uint8Array = NO_OUTPUT;
   private pos = 0;
   private end = 0;
   private overflow = false;
@@ -224,7 +227,7 @@ export class JpegEncoder {
     this.byte(0xff);
     this.byte(0xd9);
     const length = this.pos - offset;
-    this.out = new Uint8Array(0);
+    this.out = NO_OUTPUT; // drop the reference to the caller's memory
     return this.overflow ? -1 : length;
   }
 
