@@ -52,7 +52,6 @@ export class ViewerServer {
     const log = (options.logger ?? silentLogger()).child({ component: 'viewer-server' });
     const hub = await CaptureHub.open(options);
     const http = createServer();
-    const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: 64 * 1024 });
     try {
       await new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -65,6 +64,9 @@ export class ViewerServer {
       await hub.close().catch(() => undefined);
       throw err;
     }
+    // Made after listening: a WebSocketServer re-emits its HTTP server's errors (EADDRINUSE) as its own.
+    const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: 64 * 1024 });
+    wss.on('error', (err) => log.warn({ err }, 'WebSocket server error'));
     const addr = http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     const server = new ViewerServer(hub, http, wss, `http://${host}:${addr.port}/`, log);
