@@ -5,6 +5,7 @@ export default {
   testMatch: ['**/dist/**/*.test.js'],
   testPathIgnorePatterns: ['/node_modules/', '\\.hw\\.test\\.js$', '\\.vm\\.test\\.js$'],
   transform: {},
+  setupFiles: ['<rootDir>/scripts/jest-setup.mjs'],
   maxWorkers: 2,
   testTimeout: 30000,
   // Keeps CI honest about leaked handles (timers, sockets, workers) instead of hanging.

@@ -391,10 +391,19 @@ describe('writer → reassembler round trip (property)', () => {
             UvcFrameFlag.long |
             UvcFrameFlag.missingEof |
             UvcFrameFlag.truncated;
+          // A packet lost without trace (fault 1) is invisible in UVC's headers: when the loss
+          // spans a frame boundary and the next frame with the same FID supplies the rest, the
+          // splice has the right size and an EOF (uvcvideo delivers it too). Only sizes can be
+          // promised then; without silent losses every clean frame must be an original one.
+          const silentLoss = faults.includes(1);
           let j = 0;
           for (const g of got) {
             expect(g.bytes.length).toBeLessThanOrEqual(8192);
             if (g.flags & bad) continue;
+            if (silentLoss) {
+              expect(g.bytes.length).toBe(size);
+              continue;
+            }
             while (j < frames.length && Array.from(frames[j]!).join() !== g.bytes.join()) j++;
             expect(j).toBeLessThan(frames.length);
             j++;
