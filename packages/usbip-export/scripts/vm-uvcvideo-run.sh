@@ -25,4 +25,6 @@ mkdir -p "$SNAP/packages/hal/node_modules"
 ln -s "$(readlink -f "$ROOT/packages/usbip-export/node_modules/pino")" "$SNAP/packages/hal/node_modules/pino"
 node -e "Promise.all(['usbip-server','uvc-function','testing/pattern-frame-source'].map((m) => import('$SNAP/packages/usbip-export/dist/' + m + '.js'))).then(() => console.log('snapshot loads'))"
 export USBVM_CACHE=${USBVM_CACHE:-$ROOT/.usbvm-cache}
+# Results outside the shared cache, which other runs may clean while this one is running.
+export USBVM_OUT=${USBVM_OUT:-/tmp/ksemu-usbip-vm-out}
 exec "$ROOT/usbvm/usbvm.sh" run -t "${KSEMU_VM_TIMEOUT:-600}" -e KSEMU_ROOT="$SNAP" "$ROOT/packages/usbip-export/scripts/vm-uvcvideo.sh"

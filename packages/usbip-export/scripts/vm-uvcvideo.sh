@@ -38,6 +38,11 @@ for mode in ${MODES:-bulk iso}; do
 			else bad "$mode $size: frame check: $(cat "/results/$mode-$size-check.txt")"; rc_all=1; fi
 		else bad "$mode $size: streaming failed"; tail -5 "/results/$mode-$size-stream.txt"; rc_all=1; fi
 	done
+	if [ "${COMPLIANCE:-1}" = 1 ]; then
+		timeout 400 v4l2-compliance -d "$V" -s >"/results/$mode-compliance.txt" 2>&1
+		line=$(grep -E '^Total' "/results/$mode-compliance.txt" | tail -1)
+		if echo "$line" | grep -q 'Failed: 0'; then ok "$mode: v4l2-compliance ($line)"; else note "$mode: v4l2-compliance ${line:-did not finish} (see $mode-compliance.txt)"; fi
+	fi
 	v4l2-ctl -d "$V" -c brightness=17 >/dev/null 2>&1
 	b=$(v4l2-ctl -d "$V" -C brightness 2>/dev/null | awk '{print $2}')
 	if [ "$b" = 17 ] && grep -q '"brightness":17' "/results/$mode-server.log"; then ok "$mode: brightness set reaches the source"; else bad "$mode: brightness ($b)"; rc_all=1; fi

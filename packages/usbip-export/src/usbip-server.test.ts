@@ -314,6 +314,30 @@ describe('UsbIpServer bad clients', () => {
     expect(dev.detachReasons).toEqual([]);
   });
 
+  it('survives random bytes during the handshake (fuzz) and stays usable', async () => {
+    const dev = new PatternDevice();
+    const { server, port } = await start(dev);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.uint8Array({ minLength: 1, maxLength: 120 }), { minLength: 1, maxLength: 4 }),
+        fc.boolean(),
+        async (chunks, validVersion) => {
+          const c = await RawUsbIpClient.connect(port);
+          // half the runs start with a plausible OP header so the decoder gets past the version check
+          if (validVersion) c.send(Buffer.from([0x01, 0x11]));
+          for (const ch of chunks) c.send(ch);
+          c.close();
+          await c.closed;
+          while (server.connectionCount > 0) await new Promise((r) => setImmediate(r));
+        },
+      ),
+      { numRuns: 25 },
+    );
+    const c = await importer(port);
+    const s = c.control(0x80, 0x06, 0x0100, 0, 18);
+    expect((await ret(c, s)).data.length).toBe(18);
+  });
+
   it('survives random bytes after an import (fuzz) and stays usable', async () => {
     const dev = new PatternDevice();
     const { server, port } = await start(dev);
