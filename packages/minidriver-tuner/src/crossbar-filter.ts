@@ -99,14 +99,14 @@ export function canRoute(input: number, output: number): boolean {
 
 /**
  * Routes `input` to `output` on the card.
- * @throws RangeError for pins that do not exist; KsError InvalidParameter for a route the
- *   crossbar cannot make (audio to video).
+ * @throws KsError InvalidParameter for pins that do not exist or a route the crossbar cannot
+ *   make (audio to video), as KS answers a bad KSPROPERTY_CROSSBAR_ROUTE.
  */
 export function route(card: TvCard, input: number, output: number): void {
   if (!Number.isInteger(output) || output < 0 || output >= OUTPUTS)
-    throw new RangeError(`crossbar has no output ${output}`);
+    throw new KsError('InvalidParameter', `crossbar has no output ${output}`);
   if (!Number.isInteger(input) || input < 0 || input >= INPUTS)
-    throw new RangeError(`crossbar has no input ${input}`);
+    throw new KsError('InvalidParameter', `crossbar has no input ${input}`);
   if (!canRoute(input, output))
     throw new KsError('InvalidParameter', `crossbar cannot route input ${input} to output ${output}`);
   card.routes[output] = input;

@@ -293,6 +293,9 @@ export async function openTuner(device: KsDevice, options: OpenTunerOptions = {}
     // Whatever the crossbar routed before, the builder wires the tuner through (as KsTvTune does).
     const crossbar = new CrossbarControl(filters.get(crossbarIndex)!);
     if (card.routes[CrossbarOutput.VideoDecoder] !== 0) await crossbar.route(0, CrossbarOutput.VideoDecoder);
+    // Power the tuner now, as the TV tuner filter does when the graph is built: the PLL starts
+    // settling on the card's frequency, so the picture can be locked when streaming starts.
+    await card.withTuner('powering the tuner', () => undefined);
     const capturePin = await capture.createPin(pinId, {
       format: { subtype: MediaSubtype.YUY2, ...(options.format ?? {}) },
     });

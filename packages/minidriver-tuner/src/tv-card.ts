@@ -1,6 +1,9 @@
 // TvCard: the state one TV card's filters share (standard, frequency, input, routes, audio mode), the powered HAL session, lock events and channel-change discontinuities.
 import {
+  FREQUENCY_TABLES,
   hasTuner,
+  isTvStandardId,
+  type FrequencyTableId,
   type HalDevice,
   type TunerCapability,
   type TunerFrontend,
@@ -30,6 +33,21 @@ export const CrossbarInput = Object.freeze({
   AudioLine: 4,
 });
 export const CrossbarOutput = Object.freeze({ VideoDecoder: 0, AudioDecoder: 1 });
+
+/**
+ * The standard a card starts on: that of the first channel of its first channel plan (what the
+ * tuner module powers up on), else NTSC-M, else the first it supports.
+ */
+function initialStandard(caps: TunerCapability): TvStandardId {
+  const table = caps.frequencyTables[0];
+  const first =
+    table === undefined ? undefined : FREQUENCY_TABLES[table as FrequencyTableId]?.channels[0]?.standard;
+  if (first !== undefined && caps.standards.includes(first)) return first;
+  if (caps.standards.includes('NTSC-M')) return 'NTSC-M';
+  const any = caps.standards.find(isTvStandardId);
+  if (any === undefined) throw new KsError('NotSupported', 'the tuner supports no standard hal can digitise');
+  return any;
+}
 
 /** Options of {@link TvCard}. */
 export interface TvCardOptions {
@@ -75,7 +93,7 @@ export class TvCard {
     this.clock = options.clock;
     this.logger = options.logger;
     this.mediums = tvMediums(device.identity.id);
-    this.standard = (caps.standards.includes('NTSC-M') ? 'NTSC-M' : caps.standards[0]) as TvStandardId;
+    this.standard = initialStandard(caps);
     this.session = new HalSession(device, { timeSource: options.clock, logger: options.logger });
     this.session.onOpen((opened) => {
       if (!hasTuner(opened)) return;

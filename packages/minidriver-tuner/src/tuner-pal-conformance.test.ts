@@ -1,0 +1,17 @@
+// The ks-core conformance suite over the tuner minidriver's capture pin × the synthetic TV tuner card (PAL, the 625-line picture).
+import { describeMinidriverConformance } from '@ksemu/ks-core/testing';
+import { tunerSubject } from './conformance-subjects.js';
+
+describeMinidriverConformance(
+  'tuner capture × synthetic tuner PAL-B 720x576@25',
+  tunerSubject(
+    {
+      id: 'synthetic:tuner-eu',
+      antenna: { table: 'europe-west', channels: ['E5', 'E21'] },
+      cable: { table: 'europe-west-cable', channels: ['S21'] },
+    },
+    576,
+    400000n,
+  ),
+  { settleTurns: 300, maxTicksPerFrame: 20, frameCounts: [3] },
+);
