@@ -31,3 +31,15 @@ export {
   type UvcDescriptors,
   type IsoAlternate,
 } from './uvc-descriptors.js';
+export {
+  PinFrameSource,
+  uvcFormatsOfRanges,
+  DEFAULT_EXPORT_FOURCCS,
+  type PinFrameSourceOptions,
+  type PinFrameSourceStats,
+} from './pin-frame-source.js';
+export {
+  exportCapturePin,
+  CapturePinExport,
+  type CapturePinExportOptions,
+} from './capture-pin-export.js';
