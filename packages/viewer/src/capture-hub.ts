@@ -1,6 +1,8 @@
 // One capture per device, shared by every page watching it: pin lifecycle, format changes, frame fan-out, properties, stats.
 import {
+  FrameStatus,
   KsError,
+  isKsError,
   SystemClock,
   describeFormat,
   silentLogger,
@@ -121,6 +123,7 @@ export class CaptureHub {
   #unsubscribe: Array<() => void> = [];
   #lastError: string | undefined;
   #snapshot: ViewerStatsSnapshot | undefined;
+  #stopping = false;
 
   private constructor(hal: HalDevice, vd: ViewerDevice, clock: Clock, log: Logger, opts: CaptureHubOptions) {
     this.#hal = hal;
@@ -310,11 +313,14 @@ export class CaptureHub {
     clearInterval(this.#statsTimer);
     return this.#serial(async () => {
       if (this.#state.kind === 'closed') return;
-      await this.#stopCapture();
-      this.#state = { kind: 'closed' };
-      for (const u of this.#unsubscribe) u();
-      this.#clients.clear();
-      await this.#device.close();
+      try {
+        await this.#stopCapture();
+      } finally {
+        this.#state = { kind: 'closed' };
+        for (const u of this.#unsubscribe) u();
+        this.#clients.clear();
+        await this.#device.close();
+      }
     });
   }
 
@@ -356,11 +362,13 @@ export class CaptureHub {
     pool ??= this.pin.pool;
     this.#lastPool = pool;
     const stream = this.pin.frames();
+    this.#stopping = false;
     const pump = (async () => {
       try {
         for await (const frame of stream) {
           try {
-            this.#deliver(frame);
+            if (frame.status === FrameStatus.Disconnected) this.#lastError = 'the device was disconnected';
+            else this.#deliver(frame);
           } finally {
             frame.release();
           }
@@ -368,6 +376,13 @@ export class CaptureHub {
       } catch (err) {
         this.#log.warn({ err }, 'frame pump ended with an error');
         this.#lastError = (err as Error).message;
+      }
+      // The stream ended without a stop from us: the device went away (hot-unplug).
+      if (!this.#stopping && this.#state.kind === 'running') {
+        this.#lastError ??= 'the capture ended: the device was removed';
+        this.#state = { kind: 'stopped' };
+        this.#log.warn({ outstanding: pool?.outstanding }, this.#lastError);
+        this.#broadcast({ type: 'state', state: this.#stateMessage() });
       }
     })();
     this.#state = { kind: 'running', pump, pool };
@@ -377,7 +392,13 @@ export class CaptureHub {
   async #stopCapture(): Promise<void> {
     const s = this.#state;
     if (s.kind !== 'running') return;
-    await this.pin.stop();
+    this.#stopping = true;
+    try {
+      await this.pin.stop();
+    } catch (err) {
+      // A removed pin has completed its frames already; anything else is the device's failure to report.
+      if (!(isKsError(err) && err.code === 'Disconnected')) throw err;
+    }
     await s.pump;
     this.#state = { kind: 'stopped' };
     this.#log.debug({ outstanding: s.pool.outstanding }, 'capture stopped');

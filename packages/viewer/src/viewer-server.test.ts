@@ -320,6 +320,25 @@ describe('viewer server', () => {
     await c.reply(21);
     await c.until(() => tuner().channel === '4', 'up after a scan skips empty channels');
   });
+
+  it('hot-unplug mid-stream: the page is told, every buffer is back, start is refused, close does not hang', async () => {
+    server = await ViewerServer.start({
+      hal: await synthetic('camera', { faults: { faults: [{ kind: 'disconnect', atFrame: 5 }] } }),
+      port: 0,
+    });
+    const c = await TestClient.connect(server);
+    const stopped = (): Json | undefined =>
+      c.json.find((m) => m.type === 'state' && (m.state as { error: string | null }).error !== null);
+    await c.until(() => stopped() !== undefined, 'a state message with the error');
+    expect(String((stopped()!.state as { error: string }).error)).toMatch(/disconnected|removed/);
+    expect(server.hub.running).toBe(false);
+    expect(server.hub.outstanding).toBe(0);
+    expect(c.frames.length).toBeLessThanOrEqual(5);
+    c.send({ type: 'start', id: 1 });
+    expect((await c.reply(1)).type).toBe('error');
+    await server.close();
+    expect(server.hub.outstanding).toBe(0);
+  });
 });
 
 async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
