@@ -24,6 +24,7 @@ import { findProperty, listProperties, parsePropertyValue } from './property-com
 import { SystemClock, FrameStatus } from '@ksemu/ks-core';
 import { usbProviders } from './usb-support.js';
 import { VERSION } from './version.js';
+import { registerServeUsbipCommand } from './serve-usbip-command.js';
 import { registerViewCommand } from './view-command.js';
 
 /** What a command needs from its surroundings; tests pass their own streams. */
@@ -436,6 +437,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
     });
 
   registerViewCommand(program, ctx, catalog);
+  registerServeUsbipCommand(program, ctx, catalog);
   return { program, exitCode: () => exitCode };
 }
 
