@@ -13,6 +13,34 @@ export function fillFramePattern(n: number, out: Uint8Array): void {
   for (let i = 0; i < out.length; i++) out[i] = framePatternByte(n, i);
 }
 
+/**
+ * The proof-of-concept server's frame (usbvm/poc/usbip-uvc-server.js): YUYV colour bars scrolled by
+ * 4 pixels per frame, frame number in the first 8 bytes (little endian). hal's VM tests check this.
+ */
+export function paintPocBars(n: number, out: Uint8Array, width: number, height: number): void {
+  const bars = [
+    [235, 128, 128],
+    [210, 16, 146],
+    [170, 166, 16],
+    [145, 54, 34],
+    [106, 202, 222],
+    [81, 90, 240],
+    [41, 240, 110],
+    [16, 128, 128],
+  ] as const;
+  const shift = (n * 4) % width;
+  for (let x = 0; x < width; x += 2) {
+    const c = bars[Math.floor((((x + shift) % width) * 8) / width)]!;
+    const o = x * 2;
+    out[o] = c[0];
+    out[o + 1] = c[1];
+    out[o + 2] = c[0];
+    out[o + 3] = c[2];
+  }
+  for (let y = 1; y < height; y++) out.copyWithin(y * width * 2, 0, width * 2);
+  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(0, BigInt(n), true);
+}
+
 /** A YUY2 format of the given size at 30 and 15 fps. */
 export function yuy2Format(width: number, height: number): UvcFrameFormat {
   return {
@@ -51,13 +79,14 @@ export class PatternFrameSource implements UvcFrameSource {
   #buffers: Uint8Array[] = [];
   #free: number[] = [];
 
-  readonly #fill: 'pattern' | 'index';
+  readonly #fill: 'pattern' | 'index' | 'poc-bars';
 
   /**
    * @param fill - `pattern` (default): every byte is {@link framePatternByte}; `index`: only the first 4
-   *   bytes change per frame (the rest is frame 0's pattern), so benchmarks measure transport, not painting.
+   *   bytes change per frame (the rest is frame 0's pattern), so benchmarks measure transport, not painting;
+   *   `poc-bars`: {@link paintPocBars} (YUY2 formats only), a drop-in for the proof-of-concept server.
    */
-  constructor(formats: readonly UvcFrameFormat[], fill: 'pattern' | 'index' = 'pattern') {
+  constructor(formats: readonly UvcFrameFormat[], fill: 'pattern' | 'index' | 'poc-bars' = 'pattern') {
     this.formats = formats;
     this.#fill = fill;
     this.controls = [
@@ -107,7 +136,10 @@ export class PatternFrameSource implements UvcFrameSource {
     const n = this.#next++;
     const data = this.#buffers[slot]!;
     if (this.#fill === 'pattern') fillFramePattern(n, data);
-    else for (let i = 0; i < 4 && i < data.length; i++) data[i] = (n >>> (8 * i)) & 0xff;
+    else if (this.#fill === 'poc-bars') {
+      const f = this.started!.format;
+      paintPocBars(n, data, f.width, f.height);
+    } else for (let i = 0; i < 4 && i < data.length; i++) data[i] = (n >>> (8 * i)) & 0xff;
     this.outstanding++;
     let done = false;
     sink({
