@@ -396,6 +396,7 @@ export {
   UvcCaptureEngine,
   type UvcCaptureEngineOptions,
   type UvcFormatChoice,
+  type UvcStillChoice,
 } from './uvc-camera/uvc-capture-engine.js';
 export { UvcControlClient, type UvcBoundControl } from './uvc-camera/uvc-control-client.js';
 export {

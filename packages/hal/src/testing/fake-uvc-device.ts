@@ -54,6 +54,58 @@ export interface FakeUvcDeviceOptions {
   readonly corruptFrame?: (frameNumber: number) => boolean;
   /** Bulk: dwMaxPayloadTransferSize the device answers. Default 4096. */
   readonly bulkPayloadSize?: number;
+  /**
+   * Method 2 still sizes of format 1 (a VS still image frame descriptor is added after its frames
+   * and bStillCaptureMethod set to 2). Default none (method 0).
+   */
+  readonly stillSizes?: ReadonlyArray<{ readonly width: number; readonly height: number }>;
+}
+
+/** Frame number a fake still carries: STILL_NUMBER_BASE + the count of stills sent before it. */
+export const STILL_NUMBER_BASE = 0x5000;
+
+/**
+ * Adds a method 2 still image frame descriptor (sizes, no compression patterns) after the frames of
+ * the first format, sets bStillCaptureMethod = 2, and fixes both wTotalLengths.
+ */
+function withStillFrames(
+  config: Uint8Array,
+  sizes: ReadonlyArray<{ readonly width: number; readonly height: number }>,
+): Uint8Array {
+  const still = [5 + 4 * sizes.length + 1, 0x24, 0x03, 0x00, sizes.length];
+  for (const { width, height } of sizes) still.push(width & 0xff, width >> 8, height & 0xff, height >> 8);
+  still.push(0);
+  let header = -1;
+  let insertAt = -1;
+  let inFirst = false;
+  let inVs = false;
+  for (let at = config[0]!; at < config.length && config[at]! > 0; at += config[at]!) {
+    const type = config[at + 1];
+    const sub = config[at + 2];
+    if (type === 0x04) inVs = config[at + 5] === 0x0e && config[at + 6] === 0x02;
+    if (!inVs) continue;
+    if (type === 0x24 && sub === 0x01 && header < 0) header = at;
+    if (header < 0) continue;
+    const endsFirst = type !== 0x24 || sub === 0x04 || sub === 0x06 || sub === 0x0d;
+    if (inFirst && endsFirst) {
+      insertAt = at;
+      break;
+    }
+    if (type === 0x24 && (sub === 0x04 || sub === 0x06)) inFirst = true;
+  }
+  if (header < 0 || insertAt < 0) throw new Error('no VS input header / first format to attach stills to');
+  const out = new Uint8Array(config.length + still.length);
+  out.set(config.subarray(0, insertAt), 0);
+  out.set(still, insertAt);
+  out.set(config.subarray(insertAt), insertAt + still.length);
+  const total = (out[2]! | (out[3]! << 8)) + still.length;
+  out[2] = total & 0xff;
+  out[3] = total >> 8;
+  const vsTotal = (out[header + 4]! | (out[header + 5]! << 8)) + still.length;
+  out[header + 4] = vsTotal & 0xff;
+  out[header + 5] = vsTotal >> 8;
+  out[header + 9] = 2;
+  return out;
 }
 
 /** The camera the fake device describes by default: YUY2 (two sizes), NV12 (continuous intervals), MJPEG. */
@@ -136,6 +188,14 @@ interface StreamState {
  */
 export class FakeUvcDevice {
   readonly built: BuiltUvcDescriptors;
+  /** The configuration descriptor the device reports (built, plus still descriptors when asked). */
+  readonly configuration: Uint8Array;
+  /** Still probe/commit state (11-byte blocks) and whether a trigger is pending. */
+  stillProbe: Uint8Array = new Uint8Array(11);
+  stillCommit: Uint8Array | undefined;
+  stillTriggered = false;
+  /** Stills sent since the device was made. */
+  stillsSent = 0;
   readonly description: UvcCameraDescription;
   readonly strings: Map<number, Uint8Array>;
   readonly info: UsbDeviceInfo;
@@ -158,6 +218,10 @@ export class FakeUvcDevice {
     this.options = options;
     this.description = options.description ?? defaultFakeUvcDescription('bulk');
     this.built = buildUvcDescriptors(this.description);
+    this.configuration =
+      options.stillSizes !== undefined && options.stillSizes.length > 0
+        ? withStillFrames(this.built.configuration, options.stillSizes)
+        : this.built.configuration;
     this.strings = buildStringDescriptors(this.description);
     const busNumber = options.busNumber ?? 1;
     const portPath = options.portPath ?? [2];
@@ -178,7 +242,7 @@ export class FakeUvcDevice {
       this.kernelBound.add(this.built.layout.controlInterface);
       this.kernelBound.add(this.built.layout.streamingInterface);
     }
-    const fn = parseUvcDescriptors(this.built.configuration).functions[0]!;
+    const fn = parseUvcDescriptors(this.configuration).functions[0]!;
     const vsItf = fn.streamingInterfaces[0]!;
     const transfer = this.description.streaming.transfer;
     const largestAlt = Math.max(0, ...this.built.layout.altSettings.map((a) => a.bytesPerInterval));
@@ -262,9 +326,50 @@ export class FakeUvcDevice {
 
   /** @internal Answers a class request. */
   classRequest(req: UvcControlRequest): ResponderAnswer {
-    return (req.index & 0xff) === this.built.layout.streamingInterface
-      ? this.vs.handle(req)
-      : this.vc.handle(req);
+    if ((req.index & 0xff) !== this.built.layout.streamingInterface) return this.vc.handle(req);
+    const selector = req.value >> 8;
+    if (selector >= 3 && selector <= 5) return this.stillRequest(req, selector);
+    return this.vs.handle(req);
+  }
+
+  /** @internal */
+  stillSizesOf(): ReadonlyArray<{ readonly width: number; readonly height: number }> {
+    return this.options.stillSizes ?? [];
+  }
+
+  /** Bytes of a still of this size (YUY2: the fake's still format is format 1). */
+  stillBytes(width: number, height: number): number {
+    return width * height * 2;
+  }
+
+  private stillRequest(req: UvcControlRequest, selector: number): ResponderAnswer {
+    const sizes = this.options.stillSizes ?? [];
+    const set = req.request === 0x01;
+    const get = req.request === 0x81;
+    if (selector === 5) {
+      if (!set) return { status: 'stall', error: 'invalid-request' };
+      if (this.stillCommit === undefined) return { status: 'stall', error: 'wrong-state' };
+      if ((req.data?.[0] ?? 0) === 1) this.stillTriggered = true;
+      return { status: 'ok' };
+    }
+    if (get) {
+      const b = selector === 4 ? (this.stillCommit ?? this.stillProbe) : this.stillProbe;
+      return { status: 'ok', data: b.slice(0, Math.min(req.length, 11)) };
+    }
+    if (!set) return { status: 'stall', error: 'invalid-request' };
+    const d = req.data ?? new Uint8Array();
+    const size = sizes[(d[1] ?? 0) - 1];
+    if (d.length < 11 || d[0] !== 1 || size === undefined) return { status: 'stall', error: 'out-of-range' };
+    const block = new Uint8Array(11);
+    block[0] = 1;
+    block[1] = d[1]!;
+    block[2] = d[2]!;
+    const view = new DataView(block.buffer);
+    view.setUint32(3, this.stillBytes(size.width, size.height), true);
+    view.setUint32(7, this.options.bulkPayloadSize ?? 4096, true);
+    if (selector === 3) this.stillProbe = block;
+    else this.stillCommit = block;
+    return { status: 'ok' };
   }
 
   private makeControls(): DeviceControl[] {
@@ -424,7 +529,7 @@ export class FakeUvcTransport implements UsbTransport {
   }
 
   configDescriptor(): Promise<Uint8Array> {
-    return this.run(() => this.device.built.configuration.slice());
+    return this.run(() => this.device.configuration.slice());
   }
 
   claimInterface(n: number): Promise<void> {
@@ -654,6 +759,27 @@ export class FakeUvcTransport implements UsbTransport {
         writer = new PayloadWriter({ maxPayloadSize: max, pts: true });
         packet = new Uint8Array(max);
       }
+      if (this.device.stillTriggered && this.device.stillCommit !== undefined) {
+        // Method 2: the still goes out on the video endpoint, STI set, in place of video frame n.
+        this.device.stillTriggered = false;
+        const sizes = this.device.stillSizesOf();
+        const still = sizes[(this.device.stillCommit[1] ?? 1) - 1]!;
+        const bytes = this.device.stillBytes(still.width, still.height);
+        const image = new Uint8Array(bytes);
+        fillFakeFrame(STILL_NUMBER_BASE + this.device.stillsSent, image, bytes, false);
+        writer.startFrame(bytes, { still: true });
+        for (let p = writer.nextPayload(); p !== undefined; p = writer.nextPayload()) {
+          const h = writer.writeHeader(p, packet);
+          packet.set(image.subarray(p.dataOffset, p.dataOffset + p.dataLength), h);
+          send(packet, h + p.dataLength, p.last);
+          if (!this.streams.has(state)) return;
+        }
+        this.device.stillsSent++;
+        // The still took this frame time: video frame n is not sent.
+        n++;
+        timer = clock.schedule(t0 + BigInt(n + 1) * BigInt(commit.frameInterval), tick);
+        return;
+      }
       if (frame.length < length) frame = new Uint8Array(length);
       fillFakeFrame(n, frame, length, mjpeg);
       writer.startFrame(length, { pts: n * 1000, error: this.device.isCorrupt(n) });
@@ -677,7 +803,7 @@ export class FakeUvcTransport implements UsbTransport {
     const type = setup.value >> 8;
     const index = setup.value & 0xff;
     if (type === 1) return this.device.built.device.slice(0, length);
-    if (type === 2) return this.device.built.configuration.slice(0, length);
+    if (type === 2) return this.device.configuration.slice(0, length);
     if (type === 3) {
       const s = this.device.strings.get(index);
       if (s === undefined) throw new HalError(HalErrorCode.Stall, `no string descriptor ${index}`);

@@ -39,5 +39,6 @@ export {
   fakeFrameByte,
   fakeMjpegSize,
   fillFakeFrame,
+  STILL_NUMBER_BASE,
   type FakeUvcDeviceOptions,
 } from './fake-uvc-device.js';

@@ -166,19 +166,31 @@ export class UvcCameraSession implements OpenedHalDevice {
     if (f !== undefined) throw f;
   }
 
+  /**
+   * Takes a method 2 still (see {@link UvcCaptureEngine.captureStill}), from the live stream when
+   * the engine is running, else through a stream opened for it.
+   */
   async captureStill(
     fourcc: Fourcc,
     width: number,
     height: number,
-    _target: Uint8Array,
+    target: Uint8Array,
   ): Promise<StillResult> {
     this.check();
-    // Method 2/3 stills need a still probe/commit and a trigger while streaming; not done yet.
-    throw new HalError(
-      HalErrorCode.Unsupported,
-      `${this.device.identity.id}: UVC still capture (${fourcc} ${width}x${height}) is not implemented; capture a video frame instead`,
-      { deviceId: this.device.identity.id },
+    if (!ArrayBuffer.isView(target)) throw new TypeError('target must be a Uint8Array');
+    const offered = this.device.capabilities.stills.some(
+      (s) => s.fourcc === fourcc && s.sizes.some((z) => z.width === width && z.height === height),
     );
+    if (!offered)
+      throw new HalError(
+        HalErrorCode.Unsupported,
+        `${this.device.identity.id}: no still ${fourcc} ${width}x${height}`,
+        {
+          deviceId: this.device.identity.id,
+        },
+      );
+    const bytesUsed = await this.guard(this.engine.captureStill(fourcc, width, height, target));
+    return { bytesUsed, width, height, fourcc };
   }
 
   async close(): Promise<void> {

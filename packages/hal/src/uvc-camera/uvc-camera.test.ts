@@ -11,6 +11,7 @@ import {
   defaultFakeUvcDescription,
   fakeFrameByte,
   fakeMjpegSize,
+  STILL_NUMBER_BASE,
 } from '../testing/fake-uvc-device.js';
 import type { FakeUvcDeviceOptions } from '../testing/fake-uvc-device.js';
 import type { UvcCamera } from './uvc-camera.js';
@@ -534,5 +535,89 @@ describe('UvcDeviceProvider hotplug', () => {
     expect(list[1]!.state).toBe('disconnected');
     expect((await provider.list()).map((d) => d.identity.id)).toEqual(['usb:1209:0c01:FAKE0001']);
     unwatch();
+  });
+});
+
+describe('UvcCameraSession stills (method 2)', () => {
+  const stillSizes = [
+    { width: 320, height: 240 },
+    { width: 640, height: 480 },
+  ];
+
+  async function settle<T>(clock: ManualTimeSource, p: Promise<T>): Promise<T> {
+    let done = false;
+    const out = p.finally(() => (done = true));
+    for (let i = 0; i < 40 && !done; i++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (!done) clock.advance(FPS30);
+    }
+    return out;
+  }
+
+  it('lists the still sizes and takes a still without streaming', async () => {
+    const { clock, provider, usb } = rig('bulk', { stillSizes });
+    const cam = await firstCamera(provider);
+    expect(cam.capabilities.stills).toEqual([{ fourcc: 'YUY2', sizes: stillSizes }]);
+    const session = await cam.open({ timeSource: clock });
+    const target = new Uint8Array(640 * 480 * 2);
+    const r = await settle(clock, session.captureStill('YUY2', 640, 480, target));
+    expect(r).toEqual({ bytesUsed: 640 * 480 * 2, width: 640, height: 480, fourcc: 'YUY2' });
+    expect(checkUncompressed(target, STILL_NUMBER_BASE, r.bytesUsed)).toBe(true);
+    // the stream opened for the still is gone; streaming still works
+    expect(usb.opened.at(-1)!.runningStreams).toBe(0);
+    await expect(session.captureStill('YUY2', 800, 600, target)).rejects.toMatchObject({
+      code: 'Unsupported',
+    });
+    await expect(session.captureStill('YUY2', 640, 480, new Uint8Array(1000))).rejects.toBeInstanceOf(
+      RangeError,
+    );
+    await session.close();
+  });
+
+  it('takes a still from the live stream; video mappings keep flowing around it', async () => {
+    const { clock, provider } = rig('isochronous', { stillSizes });
+    const cam = await firstCamera(provider);
+    const session = await cam.open({ timeSource: clock });
+    const engine = session.captureEngine();
+    const p = pool(engine, 3, 38400);
+    engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
+    p.programAll();
+    await engine.start();
+    clock.advance(FPS30 * 2n);
+    const before = p.drain();
+    const target = new Uint8Array(320 * 240 * 2);
+    const r = await settle(clock, session.captureStill('YUY2', 320, 240, target));
+    expect(r.bytesUsed).toBe(320 * 240 * 2);
+    expect(checkUncompressed(target, STILL_NUMBER_BASE, r.bytesUsed)).toBe(true);
+    clock.advance(FPS30 * 2n);
+    const after = p.drain();
+    const all = [...before, ...after];
+    expect(all.every((x) => x.status === FrameStatus.Ok)).toBe(true);
+    for (const x of all.slice(-3))
+      expect(checkUncompressed(p.slot(x.slot), Number(x.frameIndex), 38400)).toBe(true);
+    // frame indices increase; the still's frame time shows as one discontinuity
+    const idx = all.map((x) => Number(x.frameIndex));
+    expect(idx).toEqual([...idx].sort((a, b) => a - b));
+    expect(all.filter((x) => x.dropsBefore > 0).map((x) => x.dropsBefore)).toEqual([1]);
+    await session.close();
+  });
+
+  it('a trigger the device never answers times out; unplug rejects a pending still', async () => {
+    const { clock, provider, usb, device } = rig('bulk', { stillSizes });
+    const cam = await firstCamera(provider);
+    const session = await cam.open({ timeSource: clock });
+    const target = new Uint8Array(640 * 480 * 2);
+    const pending = session.captureStill('YUY2', 640, 480, target);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    device.stillTriggered = false; // swallow the trigger
+    device.stillCommit = undefined;
+    const err = await settle(clock, pending).catch((e: unknown) => e);
+    expect(isHalError(err, 'TimedOut')).toBe(true);
+    const second = session.captureStill('YUY2', 640, 480, target).catch((e: unknown) => e);
+    await new Promise((resolve) => setImmediate(resolve));
+    usb.unplug(device);
+    expect(isHalError(await second, 'Disconnected')).toBe(true);
+    await session.close();
   });
 });

@@ -30,7 +30,7 @@ import type {
 } from '../uvc/descriptor-types.js';
 import { parseUsbDeviceDescriptor } from '../uvc/usb-descriptor.js';
 import { UvcCameraSession } from './uvc-camera-session.js';
-import { UvcCaptureEngine, type UvcFormatChoice } from './uvc-capture-engine.js';
+import { UvcCaptureEngine, type UvcFormatChoice, type UvcStillChoice } from './uvc-capture-engine.js';
 import { UvcControlClient, type UvcBoundControl } from './uvc-control-client.js';
 
 /** Options of a {@link UvcCamera} (and of {@link UvcCamera.probe}). */
@@ -400,6 +400,7 @@ export class UvcCamera implements HalDevice {
             timeSource,
             logger,
             resolve: (format) => this.resolve(format),
+            resolveStill: (fourcc, width, height) => this.resolveStill(fourcc, width, height),
             onDisconnect,
             ...(this.options.bulkDepth !== undefined ? { bulkDepth: this.options.bulkDepth } : {}),
             ...(this.options.isoDepth !== undefined ? { isoDepth: this.options.isoDepth } : {}),
@@ -470,6 +471,23 @@ export class UvcCamera implements HalDevice {
         : wanted >= iv.min && wanted <= iv.max && (iv.step <= 0 || (wanted - iv.min) % iv.step === 0);
       if (!ok) continue;
       return { format: f, frame, interval: wanted };
+    }
+    return undefined;
+  }
+
+  /** Resolves a still size to the UVC format, still frame index and capture method. */
+  resolveStill(fourcc: string, width: number, height: number): UvcStillChoice | undefined {
+    for (const f of this.vs.formats) {
+      if (fourccOfUvcFormat(f) !== fourcc) continue;
+      const still = this.vs.stillFrames.find((s) => s.formatIndex === f.index);
+      const i = still?.sizes.findIndex((z) => z.width === width && z.height === height) ?? -1;
+      if (still === undefined || i < 0) continue;
+      return {
+        format: f,
+        frameIndex: i + 1,
+        compressionIndex: still.compression.length > 0 ? 1 : 0,
+        method: this.vs.header?.stillCaptureMethod ?? 0,
+      };
     }
     return undefined;
   }

@@ -15,8 +15,9 @@ import {
 import { CompletionRing, emptyCompletionRecord, type CompletionRecord } from '../completion-ring.js';
 import { HalError, HalErrorCode, isHalError } from '../hal-error.js';
 import { validateVideoFormat, type VideoFormat } from '../pixel-format.js';
-import type { TimeSource } from '../time-source.js';
-import type { UsbInStream, UsbIsoInStream, UsbStreamEnd, UsbTransport } from '../usb/usb-transport.js';
+import type { ScheduledCallback, TimeSource } from '../time-source.js';
+import type { UsbStreamEnd, UsbTransport } from '../usb/usb-transport.js';
+import { buildGetRequest, buildSetCurRequest, VsSelector } from '../uvc/controls.js';
 import type { UvcFormat, UvcFrame, UvcFunction, UvcStreamingInterface } from '../uvc/descriptor-types.js';
 import { PayloadReassembler, UvcFrameFlag, type ReassembledFrame } from '../uvc/payload-reassembler.js';
 import { ProbeNegotiation, type NegotiationResult } from '../uvc/probe-commit.js';
@@ -29,6 +30,24 @@ export interface UvcFormatChoice {
   readonly interval: number;
 }
 
+/** A still size resolved to the camera's descriptors (method 2: sent on the video endpoint). */
+export interface UvcStillChoice {
+  readonly format: UvcFormat;
+  /** 1-based index into the still image frame descriptor's sizes. */
+  readonly frameIndex: number;
+  /** bCompressionIndex (1-based; 0 when the descriptor lists no compression patterns). */
+  readonly compressionIndex: number;
+  /** bStillCaptureMethod of the VS interface. */
+  readonly method: number;
+}
+
+interface PendingStill {
+  readonly view: Uint8Array;
+  resolve(bytesUsed: number): void;
+  reject(error: Error): void;
+  timer: ScheduledCallback | undefined;
+}
+
 /** What a {@link UvcCaptureEngine} needs from its session. */
 export interface UvcCaptureEngineOptions {
   readonly deviceId: string;
@@ -39,6 +58,8 @@ export interface UvcCaptureEngineOptions {
   readonly logger: Logger;
   /** Resolves a hal format to descriptors; undefined when the camera does not produce it. */
   resolve(format: VideoFormat): UvcFormatChoice | undefined;
+  /** Resolves a still size to its UVC format and still frame index; undefined when not offered. */
+  resolveStill?(fourcc: string, width: number, height: number): UvcStillChoice | undefined;
   /** Bulk transfers kept in flight (default 8). */
   readonly bulkDepth?: number;
   /** Iso transfers kept in flight (default 8) and packets per transfer (default 32). */
@@ -49,6 +70,14 @@ export interface UvcCaptureEngineOptions {
 }
 
 const TWO_POW_32 = 4294967296;
+const STILL_BLOCK = 11;
+/** Frame times a still may take to arrive after its trigger before the capture fails TimedOut. */
+const STILL_TIMEOUT_FRAMES = 30n;
+
+interface VideoStream {
+  readonly ended: Promise<UsbStreamEnd>;
+  stop(): Promise<void>;
+}
 const ERRORS = UvcFrameFlag.error | UvcFrameFlag.short | UvcFrameFlag.long;
 
 /**
@@ -87,8 +116,10 @@ export class UvcCaptureEngine implements CaptureEngine {
   private qCount = 0;
   private slotBusy = new Uint8Array(0);
   private reassembler: PayloadReassembler | undefined;
-  private bulk: UsbInStream | undefined;
-  private iso: UsbIsoInStream | undefined;
+  private stream: VideoStream | undefined;
+  private still: PendingStill | undefined;
+  /** A stream opened only to take a still (the engine was not running). */
+  private stillStream: VideoStream | undefined;
   private negotiated: NegotiationResult | undefined;
   private startTime = 0n;
   private interval = 0n;
@@ -216,7 +247,13 @@ export class UvcCaptureEngine implements CaptureEngine {
       this.slotBusy[m.slot] = 1;
     }
     // Invariant while running: the reassembler's next destination is the head mapping.
-    if (wasEmpty && this.qCount > 0 && this.reassembler !== undefined)
+    if (
+      wasEmpty &&
+      this.qCount > 0 &&
+      this.current === 'running' &&
+      this.reassembler !== undefined &&
+      this.still === undefined
+    )
       this.reassembler.setDestination(this.headView());
   }
 
@@ -234,6 +271,14 @@ export class UvcCaptureEngine implements CaptureEngine {
     if (options.startTime !== undefined && typeof options.startTime !== 'bigint') {
       throw new TypeError('startTime must be a bigint (100 ns)');
     }
+    if (this.stillStream !== undefined)
+      throw new HalError(
+        HalErrorCode.Busy,
+        `${this.o.deviceId}: a still capture is streaming; start after it`,
+        {
+          deviceId: this.o.deviceId,
+        },
+      );
     const vs = this.o.streaming;
     const t = this.o.transport;
     if (vs.transfer === 'isochronous' && !t.capabilities.isochronous) {
@@ -288,30 +333,9 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.firstPending = true;
     if (this.qCount > 0) r.setDestination(this.headView());
     try {
-      if (vs.transfer === 'bulk') {
-        const alt = vs.altSettings[0];
-        const mps = Math.max(1, alt?.maxPacketSize ?? 512);
-        const transferSize = Math.ceil(Math.max(committed.maxPayloadTransferSize, 1) / mps) * mps;
-        const stream = t.openInStream(vs.endpointAddress, {
-          transferSize,
-          depth: this.o.bulkDepth ?? 8,
-          onData: (view, status) => {
-            if (status === 'ok' || status === 'overflow' || status === 'error')
-              r.pushBulk(view, transferSize);
-          },
-        });
-        this.bulk = stream;
-        void stream.ended.then((end) => this.streamEnded(end));
-      } else {
-        const stream = t.openIsoInStream(vs.endpointAddress, {
-          packetsPerTransfer: this.o.isoPacketsPerTransfer ?? 32,
-          packetSize: result.bytesPerInterval,
-          depth: this.o.isoDepth ?? 8,
-          onTransfer: (view) => r.pushIsoTransfer(view),
-        });
-        this.iso = stream;
-        void stream.ended.then((end) => this.streamEnded(end));
-      }
+      const stream = this.openStream(result, r);
+      this.stream = stream;
+      void stream.ended.then((end) => this.streamEnded(end));
     } catch (err) {
       this.reassembler = undefined;
       this.current = 'configured';
@@ -368,12 +392,12 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.reassembler?.flush();
     this.flushing = false;
     this.reassembler = undefined;
-    const bulk = this.bulk;
-    const iso = this.iso;
-    this.bulk = undefined;
-    this.iso = undefined;
-    void bulk?.stop();
-    void iso?.stop();
+    const stream = this.stream;
+    const stillStream = this.stillStream;
+    this.stream = undefined;
+    this.stillStream = undefined;
+    void stream?.stop();
+    void stillStream?.stop();
     this.drainQueue(FrameStatus.Disconnected);
     const reason = isHalError(cause, HalErrorCode.Disconnected)
       ? cause
@@ -382,11 +406,17 @@ export class UvcCaptureEngine implements CaptureEngine {
           deviceId: this.o.deviceId,
         });
     this.logger.info({ err: reason }, 'device disconnected');
+    this.failStill(reason);
     this.o.onDisconnect?.(reason);
   }
 
   async close(): Promise<void> {
     if (this.current === 'closed') return;
+    this.failStill(
+      new HalError(HalErrorCode.InvalidState, `${this.o.deviceId}: closed before the still arrived`, {
+        deviceId: this.o.deviceId,
+      }),
+    );
     if (this.current === 'running')
       await this.stop().catch((err) => this.logger.warn({ err }, 'stop at close failed'));
     if (this.qCount > 0)
@@ -396,6 +426,164 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.geometry = undefined;
     this.slotViews = [];
     this.listeners.length = 0;
+  }
+
+  /**
+   * Takes one method 2 still image (STILL_PROBE/COMMIT, then STILL_IMAGE_TRIGGER) into `target`
+   * (borrowed until the promise settles) and resolves with its byte count. While running, the
+   * still is taken from the live stream (a video frame arriving first is passed on to its mapping);
+   * otherwise a stream is opened for the still alone (the format's default frame) and closed after.
+   * @throws HalError Unsupported (size not offered, or method 3), Busy (a still is already pending),
+   * TimedOut (no still within 30 frame times), InvalidState (stopped meanwhile), Disconnected;
+   * RangeError when `target` is smaller than the device's dwMaxVideoFrameSize for the still.
+   */
+  async captureStill(fourcc: string, width: number, height: number, target: Uint8Array): Promise<number> {
+    this.requireState('captureStill()', ['idle', 'configured', 'running']);
+    const deviceId = this.o.deviceId;
+    if (this.still !== undefined || this.stillStream !== undefined)
+      throw new HalError(HalErrorCode.Busy, `${deviceId}: a still capture is already in progress`, {
+        deviceId,
+      });
+    const choice = this.o.resolveStill?.(fourcc, width, height);
+    if (choice === undefined || choice.method !== 2) {
+      throw new HalError(
+        HalErrorCode.Unsupported,
+        `${deviceId}: no ${choice === undefined ? '' : `method ${choice.method} `}still ${fourcc} ${width}x${height}` +
+          (choice === undefined ? '' : ' (only method 2 stills are implemented)'),
+        { deviceId },
+      );
+    }
+    const vs = this.o.streaming;
+    const t = this.o.transport;
+    const address = (selector: number): { interfaceNumber: number; entityId: number; selector: number } => ({
+      interfaceNumber: vs.interfaceNumber,
+      entityId: 0,
+      selector,
+    });
+    const block = new Uint8Array(STILL_BLOCK);
+    block[0] = choice.format.index;
+    block[1] = choice.frameIndex;
+    block[2] = choice.compressionIndex;
+    const probe = buildSetCurRequest(address(VsSelector.stillProbe), block);
+    await t.controlOut(probe, block, { timeoutMs: 1000 });
+    const get = buildGetRequest('cur', address(VsSelector.stillProbe), STILL_BLOCK);
+    const answer = await t.controlIn(get, STILL_BLOCK, { timeoutMs: 1000 });
+    const frameSize =
+      answer.length >= 7
+        ? new DataView(answer.buffer, answer.byteOffset, answer.length).getUint32(3, true)
+        : 0;
+    if (frameSize > target.length)
+      throw new RangeError(
+        `target has ${target.length} bytes; the device sends this still in up to ${frameSize}`,
+      );
+    const commitBlock = new Uint8Array(STILL_BLOCK);
+    commitBlock.set(answer.subarray(0, STILL_BLOCK));
+    await t.controlOut(buildSetCurRequest(address(VsSelector.stillCommit), commitBlock), commitBlock, {
+      timeoutMs: 1000,
+    });
+    if (this.still !== undefined || this.stillStream !== undefined)
+      throw new HalError(HalErrorCode.Busy, `${deviceId}: a still capture is already in progress`, {
+        deviceId,
+      });
+    const running = this.current === 'running' && this.reassembler !== undefined;
+    let interval = this.interval;
+    if (!running) {
+      // Not streaming: open a stream (the still's format, default frame) only for this still.
+      const fr =
+        choice.format.frames.find((x) => x.index === choice.format.defaultFrameIndex) ??
+        choice.format.frames[0];
+      if (fr === undefined)
+        throw new HalError(HalErrorCode.Unsupported, `${deviceId}: format has no frames`, { deviceId });
+      const result = await this.negotiate({ format: choice.format, frame: fr, interval: fr.defaultInterval });
+      if (vs.transfer === 'isochronous') await t.setAlternateSetting(vs.interfaceNumber, result.alt);
+      interval = BigInt(result.committed.frameInterval || fr.defaultInterval);
+      const r = new PayloadReassembler({
+        transfer: vs.transfer,
+        maxPayloadTransferSize: Math.max(2, result.committed.maxPayloadTransferSize),
+        onFrame: this.onFrame,
+      });
+      this.reassembler = r;
+      this.stillStream = this.openStream(result, r);
+    }
+    const done = new Promise<number>((resolve, reject) => {
+      const pending: PendingStill = { view: target, resolve, reject, timer: undefined };
+      this.still = pending;
+      this.reassembler?.setDestination(target);
+      pending.timer = this.o.timeSource.schedule(
+        this.o.timeSource.now() + STILL_TIMEOUT_FRAMES * (interval > 0n ? interval : 10_000_000n),
+        () =>
+          this.failStill(
+            new HalError(HalErrorCode.TimedOut, `${deviceId}: no still image arrived after the trigger`, {
+              deviceId,
+            }),
+          ),
+      );
+    });
+    try {
+      const trigger = Uint8Array.of(1);
+      await t.controlOut(buildSetCurRequest(address(VsSelector.stillImageTrigger), trigger), trigger, {
+        timeoutMs: 1000,
+      });
+    } catch (err) {
+      this.failStill(err as Error);
+    }
+    try {
+      return await done;
+    } finally {
+      if (!running) await this.closeStillStream();
+    }
+  }
+
+  /** Rejects a pending still and gives the reassembler back to the mappings. */
+  private failStill(error: Error): void {
+    const s = this.still;
+    if (s === undefined) return;
+    this.still = undefined;
+    s.timer?.cancel();
+    if (this.current === 'running' && this.stillStream === undefined)
+      this.reassembler?.setDestination(this.nextView());
+    s.reject(error);
+  }
+
+  private async closeStillStream(): Promise<void> {
+    const stream = this.stillStream;
+    if (stream === undefined) return;
+    this.stillStream = undefined;
+    await stream.stop();
+    this.reassembler = undefined;
+    if (this.current === 'disconnected' || this.current === 'closed') return;
+    const vs = this.o.streaming;
+    try {
+      if (vs.transfer === 'isochronous') await this.o.transport.setAlternateSetting(vs.interfaceNumber, 0);
+      else await this.o.transport.clearHalt(vs.endpointAddress);
+    } catch (err) {
+      if (isHalError(err, HalErrorCode.Disconnected)) this.disconnect(err);
+      else this.logger.warn({ err }, 'resetting the streaming interface after the still failed');
+    }
+  }
+
+  /** Opens the bulk or iso stream that feeds `r`. */
+  private openStream(result: NegotiationResult, r: PayloadReassembler): VideoStream {
+    const vs = this.o.streaming;
+    const t = this.o.transport;
+    if (vs.transfer === 'bulk') {
+      const alt = vs.altSettings[0];
+      const mps = Math.max(1, alt?.maxPacketSize ?? 512);
+      const transferSize = Math.ceil(Math.max(result.committed.maxPayloadTransferSize, 1) / mps) * mps;
+      return t.openInStream(vs.endpointAddress, {
+        transferSize,
+        depth: this.o.bulkDepth ?? 8,
+        onData: (view, status) => {
+          if (status === 'ok' || status === 'overflow' || status === 'error') r.pushBulk(view, transferSize);
+        },
+      });
+    }
+    return t.openIsoInStream(vs.endpointAddress, {
+      packetsPerTransfer: this.o.isoPacketsPerTransfer ?? 32,
+      packetSize: result.bytesPerInterval,
+      depth: this.o.isoDepth ?? 8,
+      onTransfer: (view) => r.pushIsoTransfer(view),
+    });
   }
 
   private async negotiate(choice: UvcFormatChoice): Promise<NegotiationResult> {
@@ -438,12 +626,19 @@ export class UvcCaptureEngine implements CaptureEngine {
 
   /** Stops the stream, returns the frame in progress and completes the rest with `status`. */
   private async stopStream(status: FrameStatus, resetDevice: boolean): Promise<void> {
-    const bulk = this.bulk;
-    const iso = this.iso;
-    this.bulk = undefined;
-    this.iso = undefined;
-    await Promise.all([bulk?.stop(), iso?.stop()]);
+    const stream = this.stream;
+    this.stream = undefined;
+    await stream?.stop();
     if (this.current === 'disconnected' || this.current === 'closed') return;
+    this.failStill(
+      new HalError(
+        HalErrorCode.InvalidState,
+        `${this.o.deviceId}: streaming stopped before the still arrived`,
+        {
+          deviceId: this.o.deviceId,
+        },
+      ),
+    );
     this.flushing = true;
     this.reassembler?.flush();
     this.flushing = false;
@@ -472,8 +667,6 @@ export class UvcCaptureEngine implements CaptureEngine {
     // A STALL or transfer error ended the stream: the device stopped streaming. Return every
     // mapping (Dropped) and go back to configured so the owner can restart.
     this.logger.warn({ err: end.error }, 'video stream ended by the device');
-    this.bulk = undefined;
-    this.iso = undefined;
     void this.stopStream(FrameStatus.Dropped, false);
   }
 
@@ -497,7 +690,52 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   private frameDone(f: ReassembledFrame): void {
-    if (this.qCount === 0) return;
+    // The frame in progress at stop/unplug: its mapping is returned by drainQueue.
+    if (this.flushing) return;
+    const still = this.still;
+    if (still !== undefined && f.destination === still.view) {
+      this.stillFrameDone(still, f);
+      return;
+    }
+    // Video frames of a stream opened only for a still belong to no mapping.
+    if (this.qCount === 0 || this.current !== 'running' || this.stillStream !== undefined) return;
+    this.completeHead(f, f.bytesUsed, f.flags);
+    this.reassembler?.setDestination(this.nextView());
+  }
+
+  /** Where the next frame goes: the armed still's buffer, else the head mapping, else nowhere. */
+  private nextView(): Uint8Array | undefined {
+    if (this.still !== undefined) return this.still.view;
+    return this.qCount > 0 ? this.headView() : undefined;
+  }
+
+  /** A frame landed in the armed still buffer: the still itself, or a video frame passed on. */
+  private stillFrameDone(still: PendingStill, f: ReassembledFrame): void {
+    if ((f.flags & UvcFrameFlag.still) !== 0) {
+      this.still = undefined;
+      still.timer?.cancel();
+      if ((f.flags & (UvcFrameFlag.truncated | UvcFrameFlag.error)) !== 0 || f.bytesUsed === 0) {
+        still.reject(
+          new HalError(HalErrorCode.Protocol, `${this.o.deviceId}: the still image arrived damaged`, {
+            deviceId: this.o.deviceId,
+          }),
+        );
+      } else still.resolve(f.bytesUsed);
+      this.reassembler?.setDestination(this.current === 'running' ? this.nextView() : still.view);
+      return;
+    }
+    if (this.current === 'running' && this.qCount > 0) {
+      // A video frame arrived before the still: pass it on to its mapping (one extra copy, rare).
+      const head = this.headView();
+      const n = Math.min(f.bytesUsed, head.length);
+      head.set(still.view.subarray(0, n), 0);
+      this.completeHead(f, n, f.bytesUsed > head.length ? f.flags | UvcFrameFlag.truncated : f.flags);
+    }
+    this.reassembler?.setDestination(still.view);
+  }
+
+  /** Publishes the head mapping's completion for frame `f` carrying `bytesUsed` bytes. */
+  private completeHead(f: ReassembledFrame, bytesUsed: number, uvcFlags: number): void {
     const cap = this.completions.capacity;
     const at = this.qHead;
     const slot = this.qSlot[at]!;
@@ -505,10 +743,6 @@ export class UvcCaptureEngine implements CaptureEngine {
     r.cookie = this.qCookie[at]!;
     r.slot = slot;
     r.offset = this.qOffset[at]!;
-    if (this.flushing) {
-      // The frame in progress at stop/unplug: its mapping is returned by drainQueue.
-      return;
-    }
     const n = Math.max(f.sequence - 1, this.lastN + 1);
     const drops = n - this.lastN - 1;
     this.counters.framesProduced += n - this.lastN;
@@ -525,29 +759,28 @@ export class UvcCaptureEngine implements CaptureEngine {
     if (r.sequence === 0 && n > 0) flags |= FrameFlag.SequenceWrapped;
     this.firstPending = false;
     r.flags = flags;
-    if ((f.flags & UvcFrameFlag.truncated) !== 0) {
+    if ((uvcFlags & UvcFrameFlag.truncated) !== 0) {
       r.status = FrameStatus.Truncated;
       r.bytesUsed = 0;
       this.counters.framesTruncated++;
-    } else if (f.bytesUsed === 0) {
+    } else if (bytesUsed === 0) {
       r.status = FrameStatus.Dropped;
       r.bytesUsed = 0;
       this.counters.framesDropped++;
-    } else if ((f.flags & ERRORS) !== 0) {
+    } else if ((uvcFlags & ERRORS) !== 0) {
       r.status = FrameStatus.Corrupt;
-      r.bytesUsed = f.bytesUsed;
+      r.bytesUsed = bytesUsed;
       this.counters.framesCorrupted++;
       this.counters.framesCompleted++;
     } else {
       r.status = FrameStatus.Ok;
-      r.bytesUsed = f.bytesUsed;
+      r.bytesUsed = bytesUsed;
       this.counters.framesCompleted++;
     }
     this.qHead = (at + 1) % cap;
     this.qCount--;
     this.slotBusy[slot] = 0;
     this.completions.publish(r);
-    this.reassembler?.setDestination(this.qCount > 0 ? this.headView() : undefined);
     this.notify();
   }
 
