@@ -33,18 +33,18 @@ function fill(b: FrameBuffer, frame: Frame, g: FrameGeometry, latencyMs: number,
 }
 
 /**
- * A page connection. It holds at most one frame in flight: a new frame is sent only after the
- * page acknowledged (`{type:'ack'}`) the previous one. Meanwhile the newest frame waits in a
+ * A page connection. It holds at most `window` frames in flight (default one): a new frame is sent
+ * only after the page acknowledged (`{type:'ack'}`) an earlier one. Meanwhile the newest frame waits in a
  * one-frame mailbox (newer frames replace it, counted as skipped) and goes out the moment the ack
  * arrives, so a slow browser sees fewer but fresh frames, never a growing queue, and a fast one
  * does not wait for the next frame period after each ack. Bad messages are answered with
  * `{type:'error'}` and change nothing.
  */
 export class ViewerConnection implements HubClient {
-  #inFlight = false;
-  /** The frame on the wire (reused only after the page acknowledged it). */
-  #sending: FrameBuffer = emptyFrameBuffer();
-  /** The newest frame that arrived while one was in flight: sent on the ack, replaced by newer ones. */
+  /** Buffers on the wire, oldest first (each reused only after an ack proves it arrived). */
+  readonly #inFlight: FrameBuffer[] = [];
+  readonly #free: FrameBuffer[] = [];
+  /** The newest frame that arrived while the window was full: sent on the next ack, replaced by newer ones. */
   #pending: FrameBuffer = emptyFrameBuffer();
   #hasPending = false;
   /** Frames sent and acknowledged (for tests and stats). */
@@ -55,15 +55,18 @@ export class ViewerConnection implements HubClient {
     private readonly socket: WebSocket,
     private readonly hub: CaptureHub,
     private readonly log: Logger,
+    /** Frames the page may have unacknowledged (1: strict one-in-flight). */
+    private readonly window = 1,
   ) {
     socket.on('message', (data, isBinary) => this.#onMessage(data, isBinary));
   }
 
   offerFrame(frame: Frame, g: FrameGeometry, latencyMs: number, drops: number): FrameOffer {
     if (this.socket.readyState !== WebSocket.OPEN) return 'skipped';
-    if (!this.#inFlight) {
-      fill(this.#sending, frame, g, latencyMs, drops);
-      this.#transmit();
+    if (this.#inFlight.length < this.window) {
+      const b = this.#free.pop() ?? emptyFrameBuffer();
+      fill(b, frame, g, latencyMs, drops);
+      this.#transmit(b);
       return 'sent';
     }
     const replaced = this.#hasPending;
@@ -72,23 +75,24 @@ export class ViewerConnection implements HubClient {
     return replaced ? 'skipped' : 'pending';
   }
 
-  #transmit(): void {
-    this.#inFlight = true;
+  #transmit(b: FrameBuffer): void {
+    this.#inFlight.push(b);
     this.sent++;
-    this.socket.send(this.#sending.bytes.subarray(0, this.#sending.length), { binary: true });
+    this.socket.send(b.bytes.subarray(0, b.length), { binary: true });
   }
 
   #onAck(): void {
-    if (!this.#inFlight) return;
+    // An ack for any frame means every earlier frame arrived too (one ordered stream), so the
+    // oldest buffer on the wire is free whichever frame the page finished first.
+    const done = this.#inFlight.shift();
+    if (done === undefined) return;
     this.acked++;
-    this.#inFlight = false;
     if (this.#hasPending && this.socket.readyState === WebSocket.OPEN) {
-      const done = this.#sending;
-      this.#sending = this.#pending;
+      const next = this.#pending;
       this.#pending = done;
       this.#hasPending = false;
-      this.#transmit();
-    }
+      this.#transmit(next);
+    } else this.#free.push(done);
   }
 
   send(message: object): void {

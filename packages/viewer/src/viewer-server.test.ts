@@ -157,6 +157,20 @@ describe('viewer server', () => {
     expect(slow.frames.length).toBe(before + 1);
   });
 
+  it('with framesInFlight 2 a page that does not ack gets exactly two frames', async () => {
+    server = await ViewerServer.start({ hal: await syntheticCamera(), port: 0, framesInFlight: 2 });
+    const slow = await TestClient.connect(server);
+    slow.autoAck = false;
+    const fast = await TestClient.connect(server);
+    await fast.until(() => fast.frames.length >= 8, '8 frames on the fast page');
+    expect(slow.frames.length).toBe(2);
+    slow.ack();
+    await slow.until(() => slow.frames.length === 3, 'one more after one ack');
+    await expect(
+      ViewerServer.start({ hal: await syntheticCamera(), port: 0, framesInFlight: 0 }),
+    ).rejects.toThrow(RangeError);
+  });
+
   it('shares one capture between pages and stops only when the last leaves (every buffer back)', async () => {
     const s = await start();
     const a = await TestClient.connect(s);

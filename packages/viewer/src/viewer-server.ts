@@ -13,6 +13,8 @@ export interface ViewerServerOptions extends CaptureHubOptions {
   readonly host?: string;
   /** TCP port (default 8080; 0 picks a free one). */
   readonly port?: number;
+  /** Frames a page may have unacknowledged (default 1). */
+  readonly framesInFlight?: number;
 }
 
 const STATIC_FILES: Readonly<Record<string, { file: string; type: string }>> = {
@@ -39,6 +41,7 @@ export class ViewerServer {
     /** The page's address, e.g. `http://127.0.0.1:8080/`. */
     readonly url: string,
     private readonly log: Logger,
+    private readonly framesInFlight: number,
   ) {
     wss.on('connection', (socket) => this.#onConnection(socket));
   }
@@ -50,6 +53,9 @@ export class ViewerServer {
    */
   static async start(options: ViewerServerOptions): Promise<ViewerServer> {
     const log = (options.logger ?? silentLogger()).child({ component: 'viewer-server' });
+    const inFlight = options.framesInFlight ?? 1;
+    if (!Number.isInteger(inFlight) || inFlight < 1 || inFlight > 8)
+      throw new RangeError(`framesInFlight must be 1…8, got ${String(options.framesInFlight)}`);
     const hub = await CaptureHub.open(options);
     const http = createServer();
     try {
@@ -69,7 +75,7 @@ export class ViewerServer {
     wss.on('error', (err) => log.warn({ err }, 'WebSocket server error'));
     const addr = http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const server = new ViewerServer(hub, http, wss, `http://${host}:${addr.port}/`, log);
+    const server = new ViewerServer(hub, http, wss, `http://${host}:${addr.port}/`, log, inFlight);
     http.on('request', (req, res) => void server.#onRequest(req, res));
     return server;
   }
@@ -98,7 +104,7 @@ export class ViewerServer {
       socket.terminate();
       return;
     }
-    const conn = new ViewerConnection(socket, this.hub, this.log);
+    const conn = new ViewerConnection(socket, this.hub, this.log, this.framesInFlight);
     this.#connections.set(socket, conn);
     socket.on('close', () => {
       this.#connections.delete(socket);
