@@ -208,3 +208,32 @@ describe('FramePool.whenAllFree', () => {
     expect(done).toBe(true);
   });
 });
+
+describe('FramePool memory option', () => {
+  it('builds the pool in the supplied SharedArrayBuffer', () => {
+    let asked = 0;
+    const pool = FramePool.allocate(
+      { slotCount: 2, dataBytes: 100 },
+      {
+        memory: (bytes) => {
+          asked = bytes;
+          return new SharedArrayBuffer(bytes + 65536);
+        },
+      },
+    );
+    expect(asked).toBe(pool.layout.byteLength);
+    expect(pool.share().buffer.byteLength).toBe(asked + 65536);
+    expect(FramePool.attach(pool.share()).slotCount).toBe(2);
+  });
+  it('rejects memory that is too small or not shared', () => {
+    expect(() =>
+      FramePool.allocate({ slotCount: 2, dataBytes: 100 }, { memory: () => new SharedArrayBuffer(8) }),
+    ).toThrow(TypeError);
+    expect(() =>
+      FramePool.allocate(
+        { slotCount: 2, dataBytes: 100 },
+        { memory: (b) => new ArrayBuffer(b) as unknown as SharedArrayBuffer },
+      ),
+    ).toThrow(TypeError);
+  });
+});

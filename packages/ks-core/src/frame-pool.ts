@@ -83,6 +83,15 @@ export interface FramePoolGeometry {
   readonly planeOffsets?: readonly number[];
 }
 
+/** How a pool's memory is obtained. */
+export interface FramePoolAllocateOptions {
+  /**
+   * Returns a zeroed SharedArrayBuffer of at least `byteLength` bytes (e.g. one backed by a shared
+   * WebAssembly.Memory, so native bulk copies can fill it). Default `new SharedArrayBuffer`.
+   */
+  readonly memory?: (byteLength: number) => SharedArrayBuffer;
+}
+
 /** Geometry as stored in the pool, every field resolved. */
 export interface FramePoolLayout {
   readonly slotCount: number;
@@ -229,9 +238,14 @@ export class FramePool {
    * Allocates a pool. Every slot starts `Free` with a zeroed header.
    * @throws RangeError when the geometry is out of range.
    */
-  static allocate(geometry: FramePoolGeometry): FramePool {
+  static allocate(geometry: FramePoolGeometry, options: FramePoolAllocateOptions = {}): FramePool {
     const layout = resolveLayout(geometry);
-    const buffer = new SharedArrayBuffer(layout.byteLength);
+    const buffer = options.memory
+      ? options.memory(layout.byteLength)
+      : new SharedArrayBuffer(layout.byteLength);
+    if (!isSharedArrayBuffer(buffer) || buffer.byteLength < layout.byteLength) {
+      throw new TypeError(`pool memory must be a SharedArrayBuffer of at least ${layout.byteLength} bytes`);
+    }
     const w = new Int32Array(buffer, 0, CONTROL_BYTES / 4);
     w[C_MAGIC] = MAGIC;
     w[C_VERSION] = VERSION;
@@ -276,7 +290,8 @@ export class FramePool {
       layout.slotStride !== w[C_SLOT_STRIDE] ||
       layout.dataOffset !== w[C_DATA_OFFSET] ||
       layout.headerOffset !== w[C_HEADER_OFFSET] ||
-      layout.byteLength !== handle.buffer.byteLength
+      // Supplied memory may be larger than the layout (wasm memory comes in 64 KiB pages).
+      layout.byteLength > handle.buffer.byteLength
     ) {
       throw new TypeError('frame-pool layout words do not match the buffer');
     }

@@ -2,7 +2,12 @@
 export {};
 // Streaming: frame pool, stream headers, mappings, hand-off rings.
 export { FramePool, SlotState, SlotStateError, SLOT_HEADER_BYTES, slotStateName } from './frame-pool.js';
-export type { FramePoolGeometry, FramePoolHandle, FramePoolLayout } from './frame-pool.js';
+export type {
+  FramePoolAllocateOptions,
+  FramePoolGeometry,
+  FramePoolHandle,
+  FramePoolLayout,
+} from './frame-pool.js';
 export {
   StreamHeader,
   FrameFlags,

@@ -271,3 +271,54 @@ describe('instances and close cascade', () => {
     expect(() => filter.proposeFormat(0, {})).toThrow(KsError);
   });
 });
+
+describe('KsPin pool memory from the minidriver', () => {
+  it('allocates the frame pool in the memory the dispatch supplies, and streams from it', async () => {
+    const clock = new ManualClock(1_000_000n);
+    const given: SharedArrayBuffer[] = [];
+    const { device } = createTestDevice(clock, {
+      allocateMemory: (bytes) => {
+        const b = new SharedArrayBuffer(bytes + 4096);
+        given.push(b);
+        return b;
+      },
+    });
+    const filter = await device.createFilter();
+    const pin = await filter.createPin(0, { format: { subtype: MediaSubtype.YUY2, width: 64, height: 48 } });
+    await pin.setState('run');
+    expect(given).toHaveLength(1);
+    expect(pin.pool.share().buffer).toBe(given[0]);
+    const stream = pin.frames();
+    clock.advance(PERIOD);
+    const next = await stream.next();
+    expect(next.done).toBe(false);
+    if (!next.done) {
+      expect(next.value.data.buffer).toBe(given[0]);
+      next.value.release();
+    }
+    await pin.setState('stop');
+    await device.close();
+  });
+
+  it('a refusing or undersized allocator fails STOP→ACQUIRE with InsufficientResources and leaves the pin in STOP', async () => {
+    for (const allocateMemory of [
+      (): SharedArrayBuffer => {
+        throw new RangeError('no memory today');
+      },
+      (bytes: number): SharedArrayBuffer => new SharedArrayBuffer(Math.max(1, bytes >> 1)),
+    ]) {
+      const clock = new ManualClock(1_000_000n);
+      const { device } = createTestDevice(clock, { allocateMemory });
+      const filter = await device.createFilter();
+      const pin = await filter.createPin(0, {
+        format: { subtype: MediaSubtype.YUY2, width: 64, height: 48 },
+      });
+      await expect(pin.setState('acquire')).rejects.toMatchObject({
+        name: 'KsError',
+        code: 'InsufficientResources',
+      });
+      expect(pin.state).toBe('stop');
+      await device.close();
+    }
+  });
+});

@@ -70,6 +70,12 @@ export interface PinDispatch<F = unknown, P = unknown> {
    * allocation-free in steady state; never called re-entrantly.
    */
   process?(pin: KsPin, context: P): void;
+  /**
+   * Provides the frame pool's memory at STOP→ACQUIRE (before `setState`), so the hardware side can
+   * supply memory it fills fastest. Must return a zeroed SharedArrayBuffer of at least
+   * `byteLength` bytes. Default: a plain SharedArrayBuffer.
+   */
+  allocateMemory?(pin: KsPin, byteLength: number, context: P): SharedArrayBuffer;
 }
 
 /** What a pin needs from its filter (implemented by KsFilter). */
@@ -585,12 +591,23 @@ export class KsPin {
       } catch (err) {
         throw KsError.from(err, 'InsufficientResources', `${this.label}: cannot allocate frames`);
       }
-      const pool = FramePool.allocate({
-        slotCount: framing.frames,
-        dataBytes: framing.frameSize,
-        alignment: framing.alignment > 64 ? 4096 : 64,
-        planeOffsets: planeOffsetsOf(format),
-      });
+      const allocateMemory = this.#dispatch.allocateMemory;
+      let pool: FramePool;
+      try {
+        pool = FramePool.allocate(
+          {
+            slotCount: framing.frames,
+            dataBytes: framing.frameSize,
+            alignment: framing.alignment > 64 ? 4096 : 64,
+            planeOffsets: planeOffsetsOf(format),
+          },
+          allocateMemory
+            ? { memory: (bytes) => allocateMemory.call(this.#dispatch, this, bytes, this.#context) }
+            : {},
+        );
+      } catch (err) {
+        throw KsError.from(err, 'InsufficientResources', `${this.label}: cannot allocate the frame pool`);
+      }
       const queue = new KsQueue(pool, { logger: this.#log, name: this.label });
       const streaming: Streaming = { framing, pool, queue };
       // The pool exists before the dispatch so the minidriver can register it with the hardware.

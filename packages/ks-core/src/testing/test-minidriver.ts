@@ -2,6 +2,7 @@
 import type { Clock, ScheduledCallback } from '../clock.js';
 import { defineFilterDescriptor, definePin, FILTER_NODE, type FilterDescriptor } from '../descriptors.js';
 import type { KsFilter, Minidriver } from '../filter.js';
+import type { KsPin } from '../pin.js';
 import { simpleFraming } from '../allocator-framing.js';
 import { videoRange } from '../data-range.js';
 import { guid } from '../guid.js';
@@ -301,7 +302,10 @@ export const testFilterDescriptor: FilterDescriptor<TestFilterContext, TestPinCo
  * The test minidriver: takes the hardware at STOP→ACQUIRE, starts/stops ticks at PAUSE↔RUN,
  * programs one mapping list per frame in `process`, collects completions on each interrupt.
  */
-export function testMinidriver(hardware: TestCaptureHardware): Minidriver<TestFilterContext, TestPinContext> {
+export function testMinidriver(
+  hardware: TestCaptureHardware,
+  allocateMemory?: (byteLength: number) => SharedArrayBuffer,
+): Minidriver<TestFilterContext, TestPinContext> {
   return {
     descriptor: testFilterDescriptor,
     create: (_filter: KsFilter) => ({ hardware }),
@@ -356,6 +360,7 @@ export function testMinidriver(hardware: TestCaptureHardware): Minidriver<TestFi
         close: (pin, ctx) => {
           ctx.hardware.release(pin);
         },
+        ...(allocateMemory ? { allocateMemory: (_pin: KsPin, bytes: number) => allocateMemory(bytes) } : {}),
       },
     ],
   };
@@ -365,6 +370,8 @@ export function testMinidriver(hardware: TestCaptureHardware): Minidriver<TestFi
 export interface TestDeviceOptions {
   readonly faults?: TestHardwareFaults;
   readonly logger?: Logger;
+  /** Supplies the pool memory (the pin dispatch's `allocateMemory`). */
+  readonly allocateMemory?: (byteLength: number) => SharedArrayBuffer;
 }
 
 /**
@@ -378,7 +385,7 @@ export function createTestDevice(
   const hardware = new TestCaptureHardware(clock, options.faults ?? {});
   const device = createDevice({
     name: 'test:capture',
-    minidrivers: [testMinidriver(hardware)],
+    minidrivers: [testMinidriver(hardware, options.allocateMemory)],
     clock,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
   });
