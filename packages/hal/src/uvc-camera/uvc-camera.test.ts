@@ -602,6 +602,32 @@ describe('UvcCameraSession stills (method 2)', () => {
     await session.close();
   });
 
+  it('one still at a time; start waits for a still that streams on its own', async () => {
+    const { clock, provider } = rig('bulk', { stillSizes });
+    const cam = await firstCamera(provider);
+    const session = await cam.open({ timeSource: clock });
+    const engine = session.captureEngine();
+    const p = pool(engine, 2, 38400);
+    engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
+    p.programAll();
+    const target = new Uint8Array(640 * 480 * 2);
+    const first = session.captureStill('YUY2', 640, 480, target);
+    await expect(session.captureStill('YUY2', 320, 240, new Uint8Array(320 * 240 * 2))).rejects.toMatchObject(
+      {
+        code: 'Busy',
+      },
+    );
+    await expect(engine.start()).rejects.toMatchObject({ code: 'Busy' });
+    expect((await settle(clock, first)).bytesUsed).toBe(640 * 480 * 2);
+    // the programmed mappings were not touched by the still's stream
+    expect(p.drain(false)).toEqual([]);
+    expect(engine.outstanding).toBe(2);
+    await engine.start();
+    clock.advance(FPS30);
+    expect(p.drain(false)[0]).toMatchObject({ status: FrameStatus.Ok, frameIndex: 0n });
+    await session.close();
+  });
+
   it('a trigger the device never answers times out; unplug rejects a pending still', async () => {
     const { clock, provider, usb, device } = rig('bulk', { stillSizes });
     const cam = await firstCamera(provider);

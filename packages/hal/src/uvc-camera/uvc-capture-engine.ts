@@ -118,6 +118,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   private reassembler: PayloadReassembler | undefined;
   private stream: VideoStream | undefined;
   private still: PendingStill | undefined;
+  private stillBusy = false;
   /** A stream opened only to take a still (the engine was not running). */
   private stillStream: VideoStream | undefined;
   private negotiated: NegotiationResult | undefined;
@@ -271,7 +272,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     if (options.startTime !== undefined && typeof options.startTime !== 'bigint') {
       throw new TypeError('startTime must be a bigint (100 ns)');
     }
-    if (this.stillStream !== undefined)
+    if (this.stillBusy)
       throw new HalError(
         HalErrorCode.Busy,
         `${this.o.deviceId}: a still capture is streaming; start after it`,
@@ -439,11 +440,25 @@ export class UvcCaptureEngine implements CaptureEngine {
    */
   async captureStill(fourcc: string, width: number, height: number, target: Uint8Array): Promise<number> {
     this.requireState('captureStill()', ['idle', 'configured', 'running']);
-    const deviceId = this.o.deviceId;
-    if (this.still !== undefined || this.stillStream !== undefined)
-      throw new HalError(HalErrorCode.Busy, `${deviceId}: a still capture is already in progress`, {
-        deviceId,
+    if (this.stillBusy)
+      throw new HalError(HalErrorCode.Busy, `${this.o.deviceId}: a still capture is already in progress`, {
+        deviceId: this.o.deviceId,
       });
+    this.stillBusy = true;
+    try {
+      return await this.takeStill(fourcc, width, height, target);
+    } finally {
+      this.stillBusy = false;
+    }
+  }
+
+  private async takeStill(
+    fourcc: string,
+    width: number,
+    height: number,
+    target: Uint8Array,
+  ): Promise<number> {
+    const deviceId = this.o.deviceId;
     const choice = this.o.resolveStill?.(fourcc, width, height);
     if (choice === undefined || choice.method !== 2) {
       throw new HalError(
@@ -481,10 +496,6 @@ export class UvcCaptureEngine implements CaptureEngine {
     await t.controlOut(buildSetCurRequest(address(VsSelector.stillCommit), commitBlock), commitBlock, {
       timeoutMs: 1000,
     });
-    if (this.still !== undefined || this.stillStream !== undefined)
-      throw new HalError(HalErrorCode.Busy, `${deviceId}: a still capture is already in progress`, {
-        deviceId,
-      });
     const running = this.current === 'running' && this.reassembler !== undefined;
     let interval = this.interval;
     if (!running) {
@@ -494,7 +505,17 @@ export class UvcCaptureEngine implements CaptureEngine {
         choice.format.frames[0];
       if (fr === undefined)
         throw new HalError(HalErrorCode.Unsupported, `${deviceId}: format has no frames`, { deviceId });
+      if (vs.transfer === 'isochronous' && !t.capabilities.isochronous)
+        throw new HalError(
+          HalErrorCode.Unsupported,
+          `${deviceId}: this USB backend cannot stream isochronous`,
+          {
+            deviceId,
+          },
+        );
       const result = await this.negotiate({ format: choice.format, frame: fr, interval: fr.defaultInterval });
+      if (this.current !== 'idle' && this.current !== 'configured')
+        throw this.stateAfterAwait('captureStill()');
       if (vs.transfer === 'isochronous') await t.setAlternateSetting(vs.interfaceNumber, result.alt);
       interval = BigInt(result.committed.frameInterval || fr.defaultInterval);
       const r = new PayloadReassembler({
@@ -503,7 +524,14 @@ export class UvcCaptureEngine implements CaptureEngine {
         onFrame: this.onFrame,
       });
       this.reassembler = r;
-      this.stillStream = this.openStream(result, r);
+      try {
+        this.stillStream = this.openStream(result, r);
+      } catch (err) {
+        this.reassembler = undefined;
+        if (vs.transfer === 'isochronous')
+          await t.setAlternateSetting(vs.interfaceNumber, 0).catch(() => undefined);
+        throw err;
+      }
     }
     const done = new Promise<number>((resolve, reject) => {
       const pending: PendingStill = { view: target, resolve, reject, timer: undefined };
