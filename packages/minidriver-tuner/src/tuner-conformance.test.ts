@@ -1,4 +1,4 @@
-// The ks-core conformance suite over the tuner minidriver's capture pin × the synthetic TV tuner card (NTSC and PAL).
+// The ks-core conformance suite over the tuner minidriver's capture pin × the synthetic TV tuner card (NTSC, every frame count).
 import { describeMinidriverConformance } from '@ksemu/ks-core/testing';
 import { tunerSubject } from './conformance-subjects.js';
 

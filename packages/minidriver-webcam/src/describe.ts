@@ -23,6 +23,8 @@ export interface PropertyItemDescription {
   readonly id: number;
   readonly name: string;
   readonly type: string;
+  /** For `bytes` items: the structure's size. */
+  readonly size?: number;
   readonly access: string;
   readonly min?: number | string;
   readonly max?: number | string;
@@ -36,6 +38,12 @@ export interface PropertyItemDescription {
 export interface PropertySetDescription {
   readonly set: NamedGuid;
   readonly items: readonly PropertyItemDescription[];
+}
+
+/** JSON form of one event set. */
+export interface EventSetDescription {
+  readonly set: NamedGuid;
+  readonly events: ReadonlyArray<{ readonly id: number; readonly name: string }>;
 }
 
 /** JSON form of a data range; times are decimal strings of 100 ns units. */
@@ -111,6 +119,7 @@ export interface FactoryDescription {
   readonly nodes: readonly NodeDescription[];
   readonly connections: readonly ConnectionDescription[];
   readonly properties: readonly PropertySetDescription[];
+  readonly events: readonly EventSetDescription[];
 }
 
 /** A physical connection between two filters' pins: an output pin and an input pin with the same medium. */
@@ -141,6 +150,7 @@ function describeItem(item: PropertyItem<unknown>): PropertyItemDescription {
     id: item.id,
     name: item.name,
     type: item.type,
+    ...(item.type === 'bytes' ? { size: item.size } : {}),
     access: item.access ?? 'readwrite',
   };
   if (item.min !== undefined) out.min = num(item.min);
@@ -284,14 +294,22 @@ export function describeDevice(device: KsDevice): DeviceDescription {
         to: { node: c.toNode === FILTER_NODE ? null : c.toNode, pin: c.toPin },
       })),
       properties: describeSets(d.automation),
+      events: (d.automation?.events ?? []).map((es) => ({
+        set: named(es.set),
+        events: es.items.map((e) => ({ id: e.id, name: e.name })),
+      })),
     };
   });
   return { device: device.name, factories, mediumLinks: mediumLinks(device) };
 }
 
 function rate(interval: string): string {
-  const fps = 10_000_000 / Number(interval);
-  return Number.isInteger(fps) ? String(fps) : fps.toFixed(2);
+  // 333333 × 100 ns is "30" fps as tables list it; 333667 is 29.97.
+  return (10_000_000 / Number(interval)).toFixed(2).replace(/\.00$/, '');
+}
+
+function rangeOfRates(r: { min: string; max: string }): string {
+  return r.min === r.max ? rate(r.min) : `${rate(r.max)}..${rate(r.min)}`;
 }
 
 function formatRange(r: DataRangeDescription): string {
@@ -300,7 +318,7 @@ function formatRange(r: DataRangeDescription): string {
     v[0] === v[1] ? String(v[0]) : `${v[0]}..${v[1]}/${v[2]}`;
   const rates = Array.isArray(r.frameIntervals)
     ? (r.frameIntervals as readonly string[]).map(rate).join(',')
-    : `${rate((r.frameIntervals as { max: string }).max)}..${rate((r.frameIntervals as { min: string }).min)}`;
+    : rangeOfRates(r.frameIntervals as { min: string; max: string });
   const max = r.maxImageSize === undefined ? '' : ` max ${r.maxImageSize} B`;
   return `${r.subtype.name} ${size(r.width)}x${size(r.height)} @ ${rates} fps (default ${rate(r.default.frameInterval)})${max}`;
 }
@@ -313,7 +331,8 @@ function formatItem(i: PropertyItemDescription): string {
   const def = i.default !== undefined ? ` default ${String(i.default)}` : '';
   const modes = i.modes !== undefined ? ` modes ${i.modes.join('/')} (default ${i.defaultMode})` : '';
   const access = i.access === 'readwrite' ? '' : ` ${i.access}`;
-  return `${i.id} ${i.name}: ${i.type}${range}${def}${modes}${access}`;
+  const type = i.size === undefined ? i.type : `${i.type}(${i.size})`;
+  return `${i.id} ${i.name}: ${type}${range}${def}${modes}${access}`;
 }
 
 function formatSets(lines: string[], indent: string, sets: readonly PropertySetDescription[]): void {
@@ -356,6 +375,11 @@ export function formatDescription(d: DeviceDescription): string {
     if (f.properties.length > 0) {
       lines.push('    Filter properties:');
       formatSets(lines, '      ', f.properties);
+    }
+    for (const e of f.events) {
+      lines.push(
+        `    Events ${e.set.name} {${e.set.guid}}: ${e.events.map((x) => `${x.id} ${x.name}`).join(', ')}`,
+      );
     }
   }
   for (const l of d.mediumLinks) {

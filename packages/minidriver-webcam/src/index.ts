@@ -55,6 +55,7 @@ export {
   type ConnectionDescription,
   type DataRangeDescription,
   type PropertySetDescription,
+  type EventSetDescription,
   type PropertyItemDescription,
   type MediumDescription,
   type MediumLink,

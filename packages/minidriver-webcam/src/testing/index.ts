@@ -1,2 +1,2 @@
 // Test harnesses of minidriver-webcam, exported as ./testing.
-export {};
+export { expectFixture } from './fixture.js';
