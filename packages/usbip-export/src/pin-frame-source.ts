@@ -306,7 +306,11 @@ export class PinFrameSource implements UvcFrameSource {
         await new Promise<void>((r) => setImmediate(r));
         f = stream.tryNext();
       }
-      if (f !== null) this.#lend(f, sink);
+      if (f !== null) {
+        this.#lend(f, sink);
+        // Render the next frame while this one is on the wire; it waits in the queue until lent.
+        if (this.#outstanding > 0 && this.#running) clock.advance(interval);
+      }
       // A frame given back at once (the export was not streaming) must not let time race on in
       // one synchronous loop: let the export's stop reach us first.
       if (this.#outstanding === 0) await new Promise<void>((r) => setImmediate(r));
