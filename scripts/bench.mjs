@@ -24,6 +24,7 @@ function parseArgs(argv) {
     };
     if (a === '--json') opts.json = true;
     else if (a === '--list') opts.list = true;
+    else if (a === '--install') process.env.KSEMU_BENCH_INSTALL = '1';
     else if (a === '--rounds') opts.rounds = Number(next());
     else if (a === '--target-s') opts.targetS = Number(next());
     else if (a === '--only') opts.only = new RegExp(next());
@@ -32,7 +33,7 @@ function parseArgs(argv) {
       opts.targetS = 0.5;
     } else if (a === '--help' || a === '-h') {
       process.stdout.write(
-        'usage: pnpm bench [suite…] [--json] [--rounds N] [--target-s S] [--only REGEX] [--quick] [--list]\n',
+        'usage: pnpm bench [suite…] [--json] [--rounds N] [--target-s S] [--only REGEX] [--quick] [--list] [--install]\n  --install: let suites apt-get install missing peers (GStreamer, ffmpeg, gcc)\n',
       );
       process.exit(0);
     } else if (a.startsWith('--')) throw new Error(`unknown option ${a}`);
