@@ -61,3 +61,11 @@ export {
   type MediumLink,
   type NamedGuid,
 } from './describe.js';
+export {
+  extensionUnitsOf,
+  extensionUnitSet,
+  type ExtensionUnitDevice,
+  type ExtensionUnitInfo,
+  type ExtensionControlInfo,
+  type OpenedExtensionUnits,
+} from './extension-units.js';

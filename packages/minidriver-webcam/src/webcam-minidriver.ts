@@ -20,6 +20,7 @@ import {
 } from '@ksemu/ks-core';
 import { cameraPropertySets } from './camera-properties.js';
 import { dmaCapturePin } from './dma-capture-pin.js';
+import { extensionUnitSet, extensionUnitsOf } from './extension-units.js';
 import type { HalSession } from './hal-session.js';
 import { stillPin, stillPinProperties } from './still-pin.js';
 import { largestFrame, stillRangesFor, videoRangesFor } from './video-data-ranges.js';
@@ -46,6 +47,8 @@ export interface WebcamMinidriverOptions {
 export interface WebcamNodes {
   readonly cameraTerminal: number | undefined;
   readonly processingUnit: number | undefined;
+  /** Dev-specific nodes of extension units, in unit order. */
+  readonly extensionUnits: readonly number[];
   readonly output: number;
 }
 
@@ -58,8 +61,8 @@ export interface WebcamNodes {
  *   intervals; framing 4 frames, sized from the negotiated format (never above the largest).
  * - Pin 1 Still (PINNAME_VIDEO_STILL), when the device takes stills: its still sizes, triggered
  *   through PROPSETID_VIDCAP_VIDEOCONTROL mode.
- * - Topology: camera terminal (CameraControl) → processing unit (VideoProcAmp) → streaming
- *   output → pins; each control node carries its set, and the filter carries both as well (as
+ * - Topology: camera terminal (CameraControl) → processing unit (VideoProcAmp) → extension
+ *   units (a set per unit GUID, id = selector) → streaming output → pins; each control node carries its set, and the filter carries both as well (as
  *   IAMVideoProcAmp/IAMCameraControl address the filter).
  */
 export function webcamMinidriver(device: HalDevice, options: WebcamMinidriverOptions): Minidriver {
@@ -83,9 +86,16 @@ export function webcamMinidriver(device: HalDevice, options: WebcamMinidriverOpt
     sets.videoProcAmp !== undefined
       ? addNode(NodeType.VIDEO_PROCESSING, 'Processing Unit', sets.videoProcAmp)
       : undefined;
+  // Extension units sit between the processing unit and the output, one dev-specific node each,
+  // carrying a property set named by the unit's GUID (usbvideo.sys's XU nodes).
+  const extensionUnits = extensionUnitsOf(device).map((u) =>
+    addNode(NodeType.DEV_SPECIFIC, u.name ?? `Extension Unit ${u.unitId}`, extensionUnitSet(u, session)),
+  );
   const output = addNode(NodeType.VIDEO_STREAMING, 'Output', undefined);
   // KS node pins: 0 is a node's output, 1 its input.
-  const chain = [cameraTerminal, processingUnit, output].filter((n): n is number => n !== undefined);
+  const chain = [cameraTerminal, processingUnit, ...extensionUnits, output].filter(
+    (n): n is number => n !== undefined,
+  );
   for (let i = 0; i + 1 < chain.length; i++) {
     connections.push({ fromNode: chain[i]!, fromPin: 0, toNode: chain[i + 1]!, toPin: 1 });
   }
@@ -158,6 +168,7 @@ export function webcamNodes(descriptor: Minidriver['descriptor']): WebcamNodes {
   return {
     cameraTerminal: find(NodeType.VIDEO_CAMERA_TERMINAL),
     processingUnit: find(NodeType.VIDEO_PROCESSING),
+    extensionUnits: descriptor.nodes.flatMap((n, i) => (n.type === NodeType.DEV_SPECIFIC ? [i] : [])),
     output: find(NodeType.VIDEO_STREAMING) ?? -1,
   };
 }
