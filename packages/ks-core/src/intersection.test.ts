@@ -159,6 +159,10 @@ describe('intersection', () => {
     expect(intersectVideo(range, { width: -3 }).status).toBe('invalid');
     expect(intersectVideo(range, { frameInterval: ksTime(0) }).status).toBe('invalid');
     expect(intersectRanges([], {}).status).toBe('invalid');
+    // Values String() cannot convert (found by the CI fast-check seed): still a result, not a throw.
+    const unprintable = { toString: {} } as never;
+    for (const field of ['subtype', 'bitCount', 'width', 'frameInterval'] as const)
+      expect(intersectVideo(range, { [field]: unprintable }).status).toBe('invalid');
   });
 
   it('picks the first valid range, else the least adjusted one', () => {

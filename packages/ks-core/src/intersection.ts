@@ -61,10 +61,23 @@ function invalid(reason: string): { status: 'invalid'; adjustments: readonly [];
   return Object.freeze({ status: 'invalid', adjustments: NONE, reason });
 }
 
+/**
+ * Shows a caller-supplied value in a reason string without ever throwing: `String(x)` throws for
+ * objects whose `toString` is not callable (`{ toString: {} }`) or for symbols, and intersection
+ * promises a result, not an exception, for any request.
+ */
+function shown(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}
+
 function guidMismatch(range: DataRange, request: FormatRequest): string | undefined {
   for (const field of ['majorType', 'subtype', 'specifier'] as const) {
     const want = request[field];
-    if (want !== undefined && !isGuid(want)) return `${field} ${String(want)} is not a normalised GUID`;
+    if (want !== undefined && !isGuid(want)) return `${field} ${shown(want)} is not a normalised GUID`;
     if (want !== undefined && want !== range[field]) {
       const show = field === 'subtype' ? subtypeName : (g: Guid) => knownGuids.describe(g);
       return `${field} ${show(want)} does not match the range's ${show(range[field])}`;
@@ -113,19 +126,19 @@ export function intersectVideo(
   if (mismatch !== undefined) return invalid(mismatch);
   if (request.bitCount !== undefined && request.bitCount !== range.bitCount) {
     return invalid(
-      `bit count ${request.bitCount} does not match ${subtypeName(range.subtype)}'s ${range.bitCount}`,
+      `bit count ${shown(request.bitCount)} does not match ${subtypeName(range.subtype)}'s ${range.bitCount}`,
     );
   }
   for (const field of ['width', 'height'] as const) {
     const v = request[field];
     if (v !== undefined && (!Number.isInteger(v) || v <= 0))
-      return invalid(`${field} must be a positive integer, got ${v}`);
+      return invalid(`${field} must be a positive integer, got ${shown(v)}`);
   }
   if (
     request.frameInterval !== undefined &&
     (typeof request.frameInterval !== 'bigint' || request.frameInterval <= 0n)
   ) {
-    return invalid(`frameInterval must be a positive KsTime, got ${String(request.frameInterval)}`);
+    return invalid(`frameInterval must be a positive KsTime, got ${shown(request.frameInterval)}`);
   }
   const adjustments: Adjustment[] = [];
   const width =
@@ -186,7 +199,7 @@ export function intersectGeneric(
       status: 'adjusted',
       format,
       adjustments,
-      reason: `sampleSize ${request.sampleSize} → ${range.sampleSize}`,
+      reason: `sampleSize ${shown(request.sampleSize)} → ${range.sampleSize}`,
     });
   }
   return Object.freeze({ status: 'valid', format, adjustments: NONE });
