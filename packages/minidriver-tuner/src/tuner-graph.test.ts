@@ -5,6 +5,7 @@ import { createWebcamDevice } from '@ksemu/minidriver-webcam';
 import {
   FrameFlags,
   FrameStatus,
+  EventSetId,
   ManualClock,
   MediaSubtype,
   PropSetId,
@@ -14,9 +15,10 @@ import {
 } from '@ksemu/ks-core';
 import { AnalogVideoStandard } from './analog-standard.js';
 import { CrossbarInput, CrossbarOutput } from './tv-card.js';
+import { UnpluggableTuner } from './conformance-subjects.js';
 import { createTunerDevice } from './tuner-device.js';
 import { openTuner, type TunerGraph } from './tuner-graph.js';
-import { PhysConn, TunerMode, TunerProperty, TvAudioMode } from './tv-property-ids.js';
+import { PhysConn, TunerEvent, TunerMode, TunerProperty, TvAudioMode } from './tv-property-ids.js';
 
 const SETTLE = 1_000_000n; // the synthetic tuner's default: 100 ms
 const open: Array<{ device: KsDevice; graph?: TunerGraph }> = [];
@@ -168,6 +170,43 @@ describe('tuner properties', () => {
     await graph.capturePin.setState('stop');
     await graph.tuner.setStandard('PAL-B');
     expect(await graph.tuner.standard()).toBe('PAL-B');
+  });
+});
+
+describe('tuner events and hot-unplug', () => {
+  it('signals KSEVENT_TUNER_CHANGED when lock is gained and lost', async () => {
+    const { clock, graph } = await build();
+    const seen: boolean[] = [];
+    graph.filters.tuner.events.enable(EventSetId.Tuner, TunerEvent.Changed, (s) =>
+      seen.push((s as { locked: boolean }).locked),
+    );
+    clock.advance(SETTLE);
+    await graph.tuner.setFrequency(60_000_000); // between channels 2 and 3: nothing on the air
+    clock.advance(SETTLE);
+    expect(seen).toEqual([true, false]);
+  });
+
+  it('on unplug ends the stream with Disconnected frames and still closes cleanly', async () => {
+    const hal = new UnpluggableTuner();
+    const clock = new ManualClock(10_000_000n);
+    const device = createTunerDevice(hal, { clock });
+    const graph = await openTuner(device);
+    open.push({ device, graph });
+    clock.advance(SETTLE);
+    await graph.capturePin.run();
+    const stream = graph.capturePin.frames();
+    (await nextFrame(clock, stream, 333667n)).release();
+    const removed = new Promise((r) => device.on('removed', r));
+    hal.unplug();
+    await removed;
+    for await (const f of stream) {
+      expect([FrameStatus.Success, FrameStatus.Disconnected]).toContain(f.status);
+      f.release();
+    }
+    await expect(graph.tuner.status()).rejects.toMatchObject({ code: 'Disconnected' });
+    await graph.close();
+    await device.close();
+    expect(device.state).toBe('closed');
   });
 });
 
