@@ -1,6 +1,6 @@
 // Probe/commit checked against real uvcvideo traffic: the Logitech C310 usbmon capture in ../shared/fixtures/uvc (skipped when absent).
 
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,22 +55,30 @@ function readUsbmon(bytes: Uint8Array): Urb[] {
 }
 
 d('probe/commit against the C310 capture', () => {
-  const urbs = readUsbmon(new Uint8Array(readFileSync(CAPTURE)));
+  // Loaded in beforeAll, not in the describe body: jest runs a skipped describe's body too, so
+  // reading here failed the whole file wherever the capture is absent (a fresh CI clone).
+  let urbs: Urb[];
+  let fn: ReturnType<typeof parseUvcDescriptors>['functions'][number];
+  let vs: (typeof fn)['streamingInterfaces'][number];
+  let probes: { urb: Urb; setup: ReturnType<typeof decodeSetupPacket> }[];
   // URB ids are kernel addresses and get reused: the completion is the next 'C' with the same id.
   const completion = (u: Urb): Urb =>
     urbs.slice(urbs.indexOf(u) + 1).find((c) => c.kind === 'C' && c.id === u.id)!;
-  const config = urbs.map((u) => u.data).find((x) => x.length === 2469)!;
-  const fn = parseUvcDescriptors(config).functions[0]!;
-  const vs = fn.streamingInterfaces[0]!;
-  const probes = urbs
-    .filter((u) => u.kind === 'S' && u.transferType === 2)
-    .map((u) => ({ urb: u, setup: decodeSetupPacket(u.setup) }))
-    .filter(
-      ({ setup }) =>
-        (setup.requestType & 0x7f) === 0x21 &&
-        setup.value >> 8 === 1 &&
-        (setup.index & 0xff) === vs.interfaceNumber,
-    );
+  beforeAll(() => {
+    urbs = readUsbmon(new Uint8Array(readFileSync(CAPTURE)));
+    const config = urbs.map((u) => u.data).find((x) => x.length === 2469)!;
+    fn = parseUvcDescriptors(config).functions[0]!;
+    vs = fn.streamingInterfaces[0]!;
+    probes = urbs
+      .filter((u) => u.kind === 'S' && u.transferType === 2)
+      .map((u) => ({ urb: u, setup: decodeSetupPacket(u.setup) }))
+      .filter(
+        ({ setup }) =>
+          (setup.requestType & 0x7f) === 0x21 &&
+          setup.value >> 8 === 1 &&
+          (setup.index & 0xff) === vs.interfaceNumber,
+      );
+  });
 
   it('uvcvideo used the 26-byte block that bcdUVC 1.00 implies', () => {
     expect(fn.bcdUVC).toBe(0x0100);
