@@ -67,7 +67,7 @@ export class DmaCaptureContext {
   /** @internal */ frameBytes = 0;
   /** @internal */ capacity = 0;
   /** @internal */ halStart = 0n;
-  /** @internal */ base: bigint | undefined;
+  /** @internal */ base = -1;
   /** @internal */ offset = 0;
   /** @internal */ onCompletion: ((count: number) => void) | undefined;
   /** @internal */ kick: ScheduledCallback | undefined;
@@ -163,9 +163,11 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
    * wrap (KS_FRAME_INFO.PictureNumber is 64-bit; the device counter is 32-bit).
    */
   const frameNumber = (ctx: DmaCaptureContext, rec: CompletionRecord): number => {
-    if (rec.frameIndex < 0n) return -1;
-    if (ctx.base === undefined) ctx.base = rec.frameIndex - BigInt(rec.dropsBefore);
-    return ctx.offset + Number(rec.frameIndex - ctx.base);
+    // Number() of a bigint allocates nothing; device indices stay far below 2^53.
+    const index = Number(rec.frameIndex);
+    if (index < 0) return -1;
+    if (ctx.base < 0) ctx.base = index - rec.dropsBefore;
+    return ctx.offset + index - ctx.base;
   };
 
   const release = async (ctx: DmaCaptureContext): Promise<void> => {
@@ -263,7 +265,7 @@ export function dmaCapturePin(options: DmaCapturePinOptions): PinDispatch<unknow
         ctx.halStart = fresh && pin.masterClock === clock ? timing.start : clock.now();
         ctx.offset = queue.nextFrameIndex;
         ctx.halfPeriod = timing.period / 2n > 0n ? timing.period / 2n : 1n;
-        ctx.base = undefined;
+        ctx.base = -1;
         ctx.readIndex = engine.completions.count;
         try {
           await engine.start({ startTime: ctx.halStart });
