@@ -38,8 +38,4 @@ export {
   type PinFrameSourceOptions,
   type PinFrameSourceStats,
 } from './pin-frame-source.js';
-export {
-  exportCapturePin,
-  CapturePinExport,
-  type CapturePinExportOptions,
-} from './capture-pin-export.js';
+export { exportCapturePin, CapturePinExport, type CapturePinExportOptions } from './capture-pin-export.js';
