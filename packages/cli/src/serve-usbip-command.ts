@@ -5,7 +5,15 @@ import { createWebcamDevice } from '@ksemu/minidriver-webcam';
 import { UsbIpServer, USBIP_PORT, exportCapturePin } from '@ksemu/usbip-export';
 import { CliError, ExitCode } from './cli-error.js';
 import type { DeviceCatalog } from './device-catalog.js';
-import type { CliContext } from './program.js';
+import type { Logger } from 'pino';
+
+/** What the command needs of the CLI context (structural, so this file does not import program.ts). */
+export interface ServeUsbipContext {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+  readonly logger: Logger;
+  readonly signal?: AbortSignal;
+}
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
 
@@ -30,7 +38,11 @@ interface ServeOptions {
  * closes the server (the client sees a disconnect), stops the pin (every buffer returns) and
  * closes the device.
  */
-export function registerServeUsbipCommand(program: Command, ctx: CliContext, catalog: DeviceCatalog): void {
+export function registerServeUsbipCommand(
+  program: Command,
+  ctx: ServeUsbipContext,
+  catalog: DeviceCatalog,
+): void {
   program
     .command('serve-usbip')
     .description('serve a capture device as a USB webcam over USB/IP (attach with `usbip attach`)')
