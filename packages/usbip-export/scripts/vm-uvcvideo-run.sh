@@ -27,4 +27,4 @@ node -e "Promise.all(['usbip-server','uvc-function','testing/pattern-frame-sourc
 export USBVM_CACHE=${USBVM_CACHE:-$ROOT/.usbvm-cache}
 # Results outside the shared cache, which other runs may clean while this one is running.
 export USBVM_OUT=${USBVM_OUT:-/tmp/ksemu-usbip-vm-out}
-exec "$ROOT/usbvm/usbvm.sh" run -t "${KSEMU_VM_TIMEOUT:-600}" -e KSEMU_ROOT="$SNAP" "$ROOT/packages/usbip-export/scripts/vm-uvcvideo.sh"
+exec "$ROOT/usbvm/usbvm.sh" run -t "${KSEMU_VM_TIMEOUT:-600}" -e KSEMU_ROOT="$SNAP" -e MODES="${KSEMU_VM_MODES:-bulk iso}" -e COMPLIANCE="${KSEMU_VM_COMPLIANCE:-1}" -e POC_COMPLIANCE="${KSEMU_VM_POC_COMPLIANCE:-0}" "$ROOT/packages/usbip-export/scripts/vm-uvcvideo.sh"

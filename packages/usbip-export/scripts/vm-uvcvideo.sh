@@ -51,5 +51,16 @@ for mode in ${MODES:-bulk iso}; do
 	kill $SPID; wait $SPID 2>/dev/null
 	dmesg | grep -i -E 'uvc|vhci|usbip' | tail -20 >"/results/$mode-dmesg.txt"
 done
+# The same compliance run against the proof-of-concept server, to tell uvcvideo/vhci findings from ours.
+if [ "${POC_COMPLIANCE:-0}" = 1 ]; then
+	node "$H/poc/usbip-uvc-server.js" --mode bulk --port 3240 >/results/poc-server.log 2>&1 &
+	SPID=$!
+	if wait_for "grep -q listening /results/poc-server.log" 30 && usbip attach -r 127.0.0.1 -b 1-1 && wait_for "host_video_node >/dev/null" 30; then
+		timeout 400 v4l2-compliance -d "$(host_video_node)" -s >/results/poc-compliance.txt 2>&1
+		note "poc: v4l2-compliance $(grep -E '^Total' /results/poc-compliance.txt | tail -1)"
+		vhci_detach_all
+	else note "poc: could not attach"; fi
+	kill $SPID
+fi
 summary
 exit $rc_all

@@ -64,7 +64,7 @@ export class PatternFrameSource implements UvcFrameSource {
   readonly controls: readonly UvcControlBinding[];
   /** Values set through the brightness binding, in order. */
   readonly brightnessSets: number[] = [];
-  brightness = 128;
+  brightness = 0;
   started: { format: UvcFrameFormat; interval: number } | undefined;
   starts = 0;
   stops = 0;
