@@ -38,7 +38,7 @@ export type FrameOffer = 'sent' | 'pending' | 'skipped';
 export interface HubClient {
   /**
    * Offers one frame. The client copies what it needs before returning (the slot is released
-   * right after) and never queues more than one frame.
+   * right after) and never holds more than its in-flight window plus one pending frame.
    */
   offerFrame(frame: Frame, format: FrameGeometry, latencyMs: number, drops: number): FrameOffer;
   /** Sends a JSON message. */
@@ -71,7 +71,7 @@ export interface CaptureHubOptions {
   readonly hal: HalDevice;
   readonly clock?: Clock;
   readonly logger?: Logger;
-  /** Builds the KS device for `hal` (default: the webcam minidriver; tuners need the tuner's). */
+  /** Opens the KS device, its filters and the capture pin (default {@link openViewerDevice}). */
   readonly openDevice?: (
     hal: HalDevice,
     clock: Clock,
@@ -162,8 +162,8 @@ export class CaptureHub {
   }
 
   /**
-   * Opens the device, creates the capture filter and pin with a default format (YUY2 640x480@30
-   * when offered, else the first range's default). The pin stays in STOP until a client attaches.
+   * Opens the device through `options.openDevice` (filters and capture pin with its first
+   * format). The pin stays in STOP until a client attaches. The hub owns the device from here.
    * @throws KsError from the device (busy, unsupported), with the device closed again.
    */
   static async open(options: CaptureHubOptions): Promise<CaptureHub> {
