@@ -16,6 +16,7 @@ import {
   type VideoFormat,
 } from '@ksemu/ks-core';
 import { WebcamPin, createWebcamDevice, fourccOfSubtype, subtypeOfFourcc } from '@ksemu/minidriver-webcam';
+import { createTunerDevice, openTuner, type TunerGraph } from '@ksemu/minidriver-tuner';
 import type { Fourcc } from '@ksemu/hal';
 import { CliError, ExitCode } from './cli-error.js';
 import type { FormatSpec } from './format-spec.js';
@@ -34,6 +35,8 @@ export interface CaptureSession {
   readonly clock: Clock;
   /** Set when `clockMode` is virtual: the CLI advances it. */
   readonly manualClock?: ManualClock;
+  /** The TV graph (tuner, crossbar, decoder, capture) when the device is a tuner card. */
+  readonly tuner?: TunerGraph;
   /** Closes pin, filter and device (idempotent). */
   close(): Promise<void>;
 }
@@ -44,15 +47,79 @@ export function formatLabel(format: VideoFormat): string {
   return `${fourcc}:${format.width}x${format.height}@${intervalToFps(format.frameInterval)}`;
 }
 
-/** The KS device for a HAL device (webcam minidriver for cameras and capture cards). */
+/** The KS device for a HAL device: the tuner minidriver's graph for TV cards, the webcam minidriver otherwise. */
 export function createKsDevice(hal: HalDevice, clock: Clock, logger: Logger): KsDevice {
-  if (hal.identity.kind === 'tuner') {
-    throw new CliError(
-      `${hal.identity.id} is a TV tuner: use \`ksemu tune\` to pick a channel`,
-      ExitCode.Unsupported,
-    );
-  }
+  if (hal.identity.kind === 'tuner') return createTunerDevice(hal, { clock, logger });
   return createWebcamDevice(hal, { clock, logger });
+}
+
+/** A clock for a session: a manual one the CLI steps (virtual) or the system clock. */
+export function sessionClock(mode: ClockMode): { clock: Clock; manualClock?: ManualClock } {
+  if (mode === 'virtual') {
+    const manualClock = new ManualClock(0n);
+    return { clock: manualClock, manualClock };
+  }
+  return { clock: new SystemClock() };
+}
+
+/**
+ * Waits for `pending`; with a manual clock, steps it by `step` while nothing happens, so
+ * settle times and scans take no wall time.
+ */
+export async function driveClock<T>(
+  pending: Promise<T>,
+  manualClock: ManualClock | undefined,
+  step: bigint,
+): Promise<T> {
+  if (!manualClock) return pending;
+  let done = false;
+  void pending.then(
+    () => (done = true),
+    () => (done = true),
+  );
+  for (let i = 0; i < 1_000_000 && !done; i++) {
+    await new Promise<void>((r) => setImmediate(r));
+    if (!done) manualClock.advance(step);
+  }
+  return pending;
+}
+
+async function openTunerCapture(
+  hal: HalDevice,
+  spec: FormatSpec | undefined,
+  clockMode: ClockMode,
+  logger: Logger,
+): Promise<CaptureSession> {
+  const { clock, manualClock } = sessionClock(clockMode);
+  const device = createTunerDevice(hal, { clock, logger });
+  try {
+    const graph = await openTuner(device, spec ? { format: buildRequest(spec, false) } : {});
+    const pin = graph.capturePin;
+    const format = pin.format as DataFormat;
+    if (format.kind !== 'video')
+      throw new KsError('NoMatch', `pin format ${describeFormat(format)} is not video`);
+    const fourcc = fourccOfSubtype(format.subtype);
+    if (!fourcc) throw new KsError('NoMatch', `no FOURCC for ${describeFormat(format)}`);
+    let closing: Promise<void> | undefined;
+    return {
+      device,
+      filter: graph.filters.capture,
+      pin,
+      format,
+      fourcc,
+      clock,
+      tuner: graph,
+      ...(manualClock ? { manualClock } : {}),
+      close: () =>
+        (closing ??= (async () => {
+          await graph.close();
+          await device.close();
+        })()),
+    };
+  } catch (err) {
+    await device.close().catch(() => undefined);
+    throw err;
+  }
 }
 
 /**
@@ -64,9 +131,9 @@ export async function openCapture(
   spec: FormatSpec | undefined,
   options: { clockMode: ClockMode; logger: Logger },
 ): Promise<CaptureSession> {
-  const manualClock = options.clockMode === 'virtual' ? new ManualClock(0n) : undefined;
-  const clock: Clock = manualClock ?? new SystemClock();
-  const device = createKsDevice(hal, clock, options.logger);
+  if (hal.identity.kind === 'tuner') return openTunerCapture(hal, spec, options.clockMode, options.logger);
+  const { clock, manualClock } = sessionClock(options.clockMode);
+  const device = createWebcamDevice(hal, { clock, logger: options.logger });
   let filter: KsFilter | undefined;
   try {
     filter = await device.createFilter(0);
@@ -136,8 +203,10 @@ function specLabel(spec: FormatSpec): string {
   return `${spec.fourcc}${size}${rate}`;
 }
 
-function buildRequest(spec: FormatSpec | undefined): FormatRequest {
-  const s = spec ?? { fourcc: 'YUY2', width: 640, height: 480, interval: 333333n };
+function buildRequest(spec: FormatSpec | undefined, withDefaults = true): FormatRequest {
+  const s =
+    spec ??
+    (withDefaults ? { fourcc: 'YUY2', width: 640, height: 480, interval: 333333n } : { fourcc: 'YUY2' });
   let subtype;
   try {
     subtype = subtypeOfFourcc(s.fourcc as Fourcc);

@@ -269,13 +269,18 @@ describe('ksemu stream', () => {
       },
     );
     let bytes = 0;
+    let interrupted = false;
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const code = await new Promise<number | null>((resolve) => {
       child.stdout.on('data', (d: Buffer) => {
         bytes += d.length;
         // Interrupt once real frames have arrived: an event, not a sleep.
-        if (bytes > 320 * 240 * 2 * 3) child.kill('SIGINT');
+        // Exactly one SIGINT: a second one means "quit now" (exit 130) by design.
+        if (bytes > 320 * 240 * 2 * 3 && !interrupted) {
+          interrupted = true;
+          child.kill('SIGINT');
+        }
       });
       child.on('exit', (c) => resolve(c));
     });
@@ -407,5 +412,51 @@ describe('ksemu uvc parse', () => {
     };
     const types = parsed.functions[0]?.streamingInterfaces[0]?.formats.map((f) => f.type);
     expect(types).toEqual(expect.arrayContaining(['uncompressed', 'mjpeg']));
+  });
+});
+
+describe('ksemu tune', () => {
+  it('tunes a channel that carries a picture and reports lock', async () => {
+    const r = await ksemu(['tune', 'synthetic:tuner', '--channel', '4', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ frequencyHz: 67_250_000, standard: 'NTSC-M', locked: true });
+  });
+
+  it('reports no signal on an empty channel with exit code 1 and a fix', async () => {
+    const r = await ksemu(['tune', 'synthetic:tuner', '--channel', '3']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no signal at 61.25 MHz/);
+    expect(r.stderr).toMatch(/--scan/);
+  });
+
+  it('scans exactly the channels the synthetic broadcast carries', async () => {
+    const r = await ksemu(['tune', 'synthetic:tuner', '--scan', '--json']);
+    expect(r.code).toBe(0);
+    const found = JSON.parse(r.stdout) as { channels: Array<{ name: string }> };
+    expect(found.channels.map((c) => c.name)).toEqual(['2', '4', '5', '7', '9', '11', '13', '27', '44']);
+  });
+
+  it('streams the tuned channel and rejects tuning options on a camera', async () => {
+    const out = join(dir, 'tv') + '/';
+    const r = await ksemu([
+      'stream',
+      'synthetic:tuner',
+      '--channel',
+      '7',
+      '--frames',
+      '2',
+      '--clock',
+      'virtual',
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ format: 'YUY2:720x480@29.97', frames: 2 });
+    expect((await readdir(out)).sort()).toEqual(['frame-000000.yuy2', 'frame-000001.yuy2']);
+    const bad = await ksemu(['stream', 'synthetic:camera', '--channel', '4', '--frames', '1']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/is not a TV tuner/);
   });
 });

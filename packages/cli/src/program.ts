@@ -26,6 +26,7 @@ import { usbProviders } from './usb-support.js';
 import { VERSION } from './version.js';
 import { registerServeUsbipCommand } from './serve-usbip-command.js';
 import { registerViewCommand } from './view-command.js';
+import { addTuneOptions, applyTuning, registerTuneCommand, type TuneOptions } from './tune-command.js';
 
 /** What a command needs from its surroundings; tests pass their own streams. */
 export interface CliContext {
@@ -142,7 +143,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       }
     });
 
-  program
+  const streamCommand = program
     .command('stream')
     .description('capture frames to a .y4m/.mjpeg file, a directory, or stdout, and print a summary')
     .argument('<device>', 'device id')
@@ -159,87 +160,88 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
         .choices(['realtime', 'virtual'])
         .default('realtime'),
     )
-    .option('--json', 'print the summary as JSON')
-    .action(
-      async (
-        id: string,
-        opts: {
-          format?: FormatSpec;
-          frames?: number;
-          duration?: number;
-          out?: string;
-          png?: boolean;
-          clock: ClockMode;
-          json?: boolean;
-        },
-      ) => {
-        if (opts.frames !== undefined && opts.duration !== undefined) {
-          throw new CliError('give --frames or --duration, not both', ExitCode.Usage);
-        }
-        const { device: hal, id: parsed } = await catalog.find(id);
-        if (opts.clock === 'virtual' && parsed.kind !== 'synthetic') {
-          throw new CliError('--clock virtual works with synthetic devices only', ExitCode.Usage);
-        }
-        const session = await openCapture(hal, opts.format, { clockMode: opts.clock, logger: ctx.logger });
-        try {
-          const fmt = session.format;
-          const sink = await openSink(
-            opts.out,
-            {
-              fourcc: session.fourcc,
-              width: fmt.width,
-              height: fmt.height,
-              interval: fmt.frameInterval as bigint,
-            },
-            opts.png === true,
-          );
-          const info = sink.usesStdout ? ctx.stderr : ctx.stdout;
-          const stats = new StreamStats(opts.frames ?? 1024);
-          const progress = new ProgressBar(process.stderr, opts.frames, `streaming ${formatLabel(fmt)}`);
-          const wallStart = process.hrtime.bigint();
-          const result = await pumpFrames(session, {
-            ...(opts.frames !== undefined ? { frames: opts.frames } : {}),
-            ...(opts.duration !== undefined ? { duration: BigInt(Math.round(opts.duration * 1e7)) } : {}),
-            ...(ctx.signal ? { signal: ctx.signal } : {}),
-            onFrame: async (frame) => {
-              const latency = Number((session.clock.now() as bigint) - frame.presentationTime) / 1e4;
-              const bytes = frame.bytesUsed;
-              await sink.write(frame.data.subarray(0, bytes), frame.sequence);
-              stats.record(Math.max(0, latency), bytes, 0, frame.status !== FrameStatus.Success);
-              stats.drops = frame.dropCount;
-              const secs = Number(process.hrtime.bigint() - wallStart) / 1e9;
-              progress.update(
-                stats.frames,
-                secs * 1000,
-                `${(stats.frames / Math.max(secs, 1e-9)).toFixed(1)} fps, ${stats.drops} drops`,
-              );
-            },
-          });
-          progress.finish();
-          await sink.close();
-          const seconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
-          const summary: StreamSummary = {
-            device: hal.identity.id,
-            format: formatLabel(fmt),
-            frames: stats.frames,
-            drops: stats.drops,
-            errors: stats.errors,
-            seconds,
-            fps: stats.frames / Math.max(seconds, 1e-9),
-            nominalFps: 1e7 / Number(fmt.frameInterval),
-            latencyMs: stats.percentiles(),
-            bytes: stats.bytes,
-            output: sink.label,
-            stoppedBy: result.end === 'done' ? 'count' : result.end,
-          };
-          if (opts.json) info.write(JSON.stringify(summary) + '\n');
-          else info.write(formatSummary(summary) + '\n');
-          if (result.error !== undefined) throw toCliError(result.error);
-        } finally {
-          await session.close();
-        }
+    .option('--json', 'print the summary as JSON');
+  addTuneOptions(streamCommand).action(
+    async (
+      id: string,
+      opts: TuneOptions & {
+        format?: FormatSpec;
+        frames?: number;
+        duration?: number;
+        out?: string;
+        png?: boolean;
+        clock: ClockMode;
+        json?: boolean;
       },
-    );
+    ) => {
+      if (opts.frames !== undefined && opts.duration !== undefined) {
+        throw new CliError('give --frames or --duration, not both', ExitCode.Usage);
+      }
+      const { device: hal, id: parsed } = await catalog.find(id);
+      if (opts.clock === 'virtual' && parsed.kind !== 'synthetic') {
+        throw new CliError('--clock virtual works with synthetic devices only', ExitCode.Usage);
+      }
+      const session = await openCapture(hal, opts.format, { clockMode: opts.clock, logger: ctx.logger });
+      try {
+        await applyTuning(session, opts, hal);
+        const fmt = session.format;
+        const sink = await openSink(
+          opts.out,
+          {
+            fourcc: session.fourcc,
+            width: fmt.width,
+            height: fmt.height,
+            interval: fmt.frameInterval as bigint,
+          },
+          opts.png === true,
+        );
+        const info = sink.usesStdout ? ctx.stderr : ctx.stdout;
+        const stats = new StreamStats(opts.frames ?? 1024);
+        const progress = new ProgressBar(process.stderr, opts.frames, `streaming ${formatLabel(fmt)}`);
+        const wallStart = process.hrtime.bigint();
+        const result = await pumpFrames(session, {
+          ...(opts.frames !== undefined ? { frames: opts.frames } : {}),
+          ...(opts.duration !== undefined ? { duration: BigInt(Math.round(opts.duration * 1e7)) } : {}),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          onFrame: async (frame) => {
+            const latency = Number((session.clock.now() as bigint) - frame.presentationTime) / 1e4;
+            const bytes = frame.bytesUsed;
+            await sink.write(frame.data.subarray(0, bytes), frame.sequence);
+            stats.record(Math.max(0, latency), bytes, 0, frame.status !== FrameStatus.Success);
+            stats.drops = frame.dropCount;
+            const secs = Number(process.hrtime.bigint() - wallStart) / 1e9;
+            progress.update(
+              stats.frames,
+              secs * 1000,
+              `${(stats.frames / Math.max(secs, 1e-9)).toFixed(1)} fps, ${stats.drops} drops`,
+            );
+          },
+        });
+        progress.finish();
+        await sink.close();
+        const seconds = Number(process.hrtime.bigint() - wallStart) / 1e9;
+        const summary: StreamSummary = {
+          device: hal.identity.id,
+          format: formatLabel(fmt),
+          frames: stats.frames,
+          drops: stats.drops,
+          errors: stats.errors,
+          seconds,
+          fps: stats.frames / Math.max(seconds, 1e-9),
+          nominalFps: 1e7 / Number(fmt.frameInterval),
+          latencyMs: stats.percentiles(),
+          bytes: stats.bytes,
+          output: sink.label,
+          stoppedBy: result.end === 'done' ? 'count' : result.end,
+        };
+        if (opts.json) info.write(JSON.stringify(summary) + '\n');
+        else info.write(formatSummary(summary) + '\n');
+        if (result.error !== undefined) throw toCliError(result.error);
+      } finally {
+        await session.close();
+      }
+    },
+  );
 
   program
     .command('props')
@@ -436,6 +438,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       json(ctx, parseUvcConfiguration(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length)));
     });
 
+  registerTuneCommand(program, ctx, catalog);
   registerViewCommand(program, ctx, catalog);
   registerServeUsbipCommand(program, ctx, catalog);
   return { program, exitCode: () => exitCode };
