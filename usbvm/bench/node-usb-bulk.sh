@@ -9,7 +9,6 @@ wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 15 || exit 13
 for spec in ${SPECS:-usb2:1 usb2:4 usb2:8 usb3:1 usb3:4}; do
 	v=${spec%%:*} d=${spec##*:}
 	node $H/bench/node-usb-bulk.js $M/$v/node_modules/usb $d ${SECONDS_PER:-4} | tee -a /results/bulk.jsonl
-	[ -n "${ADDON_BENCH:-}" ] && true
 done
 poc_stop
 exit 0

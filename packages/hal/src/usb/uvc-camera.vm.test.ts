@@ -1,7 +1,7 @@
 // VM tier (run inside usbvm by `pnpm test:usb`, with node:test): a UVC camera through our transports against a real kernel.
 // Environment: KSEMU_VM_BACKEND=node-usb|usbfs, KSEMU_VM_VIDPID=1209:0001, KSEMU_VM_WIDTH/HEIGHT, KSEMU_VM_FRAMES,
 // KSEMU_VM_UNPLUG_CMD (shell command that unplugs the device), KSEMU_VM_PLUG_CMD (plugs it back).
-import { execSync } from 'node:child_process';
+import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -286,6 +286,12 @@ test(
       await s.t.controlOut(addr, Uint8Array.of(77, 0));
       const back = await s.t.controlIn({ ...addr, requestType: 0xa1, request: 0x81 }, 2);
       assert.equal(back[0], 77, 'brightness read back');
+      if (VID === 0x1209) {
+        // the PoC camera has no contrast control: GET_CUR is answered with STALL, a typed error, and the device keeps working
+        const contrast = { ...addr, requestType: 0xa1, request: 0x81, value: 0x03 << 8 };
+        await assert.rejects(s.t.controlIn(contrast, 2), (e: unknown) => isHalError(e, 'Stall'));
+        assert.equal((await s.t.controlIn({ ...addr, requestType: 0xa1, request: 0x81 }, 2))[0], 77);
+      }
       if (s.vs.transfer === 'isochronous' && !s.t.capabilities.isochronous) {
         assert.throws(
           () =>
@@ -400,5 +406,40 @@ test(
       off();
       clearInterval(keepAlive);
     }
+  },
+);
+
+test(
+  `${backend}: a user without access to the device node gets AccessDenied with the udev hint`,
+  { timeout: 60_000 },
+  () => {
+    const url = new URL(
+      backend === 'node-usb' ? './node-usb-transport.js' : './usbfs-transport.js',
+      import.meta.url,
+    ).href;
+    const cls = backend === 'node-usb' ? 'NodeUsbTransportProvider' : 'UsbfsTransportProvider';
+    const script = `
+    const m = await import(${JSON.stringify(url)});
+    const p = new m.${cls}();
+    const [d] = await p.listDevices({ vendorId: ${VID}, productId: ${PID} });
+    try { const t = await p.open(d); await t.close(); console.log(JSON.stringify({ code: 'opened' })); }
+    catch (e) { console.log(JSON.stringify({ code: e.code, udev: /udev/.test(e.message) })); }
+    process.exit(0);`;
+    const r = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ],
+      { encoding: 'utf8', timeout: 50_000 },
+    );
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    assert.ok(line.startsWith('{'), `child output: ${r.stdout} ${r.stderr}`);
+    assert.deepEqual(JSON.parse(line), { code: 'AccessDenied', udev: true });
   },
 );
