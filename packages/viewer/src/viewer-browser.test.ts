@@ -29,6 +29,7 @@ if (!HAVE_CHROMIUM) {
   );
 }
 const suite = HAVE_CHROMIUM ? describe : describe.skip;
+// Each test takes ~5 s on an idle machine; the long limits only absorb a heavily loaded CI host.
 
 async function synthetic(kind: string): Promise<HalDevice> {
   const e = new Enumerator({ synthetic: [{ kind }] }, BUILT_IN_SYNTHETIC_KINDS);
@@ -100,7 +101,7 @@ suite('viewer page in headless Chromium', () => {
     });
     const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(8000);
+    page.setDefaultTimeout(20_000);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     try {
@@ -190,13 +191,13 @@ suite('viewer page in headless Chromium', () => {
       await context.close();
       await server.close();
     }
-  });
+  }, 90_000);
 
   it('synthetic tuner: channel up changes the burned-in channel number; bad frequency shows an error', async () => {
     const server = await ViewerServer.start({ hal: await synthetic('tuner'), port: 0, statsIntervalMs: 200 });
     const context = await browser.newContext({ viewport: { width: 1400, height: 1100 } });
     const page = await context.newPage();
-    page.setDefaultTimeout(8000);
+    page.setDefaultTimeout(20_000);
     const pageErrors: string[] = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
     type Tuner = { channel: string | null; locked: boolean; frequencyHz: number };
@@ -257,7 +258,7 @@ suite('viewer page in headless Chromium', () => {
       await context.close();
       await server.close();
     }
-  });
+  }, 90_000);
 });
 
 async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
