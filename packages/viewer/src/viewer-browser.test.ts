@@ -261,7 +261,7 @@ suite('viewer page in headless Chromium', () => {
   }, 90_000);
 });
 
-async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+async function waitFor(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);

@@ -53,7 +53,7 @@ class TestClient {
   }
 
   /** Resolves when `pred` holds over what arrived (checked after each message). */
-  until(pred: () => boolean, what: string, ms = 8000): Promise<void> {
+  until(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
       const check = (): void => {
@@ -355,7 +355,7 @@ describe('viewer server', () => {
   });
 });
 
-async function waitFor(pred: () => boolean, what: string, ms = 5000): Promise<void> {
+async function waitFor(pred: () => boolean, what: string, ms = 15_000): Promise<void> {
   const end = Date.now() + ms;
   while (!pred()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
