@@ -59,6 +59,8 @@ interface Spec {
   readonly fourcc: 'YUY2' | 'MJPG';
   readonly width: number;
   readonly height: number;
+  /** Frames per run, the same for both servers: each run starts the stream (ours: stop → setFormat → run). */
+  readonly frames: number;
 }
 
 /** One server process (ours or the PoC) and one importing hal client in this process. */
@@ -76,6 +78,7 @@ function serverCase(kind: 'ksemu' | 'poc', spec: Spec, tmp: string): BenchCase {
     unit: 'fps',
     better: 'higher',
     peer: kind === 'poc',
+    fixedIterations: spec.frames,
     async setup() {
       const port = nextPort++;
       const args =
@@ -217,9 +220,9 @@ function jpegFile(spec: Spec, tmp: string): string {
 }
 
 const SPECS: readonly Spec[] = [
-  { fourcc: 'YUY2', width: 640, height: 480 },
-  { fourcc: 'YUY2', width: 1280, height: 720 },
-  { fourcc: 'MJPG', width: 1920, height: 1080 },
+  { fourcc: 'YUY2', width: 640, height: 480, frames: 300 },
+  { fourcc: 'YUY2', width: 1280, height: 720, frames: 150 },
+  { fourcc: 'MJPG', width: 1920, height: 1080, frames: 40 },
 ];
 
 const suite: BenchSuite = {
