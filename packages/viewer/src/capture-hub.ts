@@ -303,6 +303,8 @@ export class CaptureHub {
         const tuner = this.tuner;
         if (!tuner)
           return Promise.reject(new KsError('NotSupported', `${this.#hal.identity.id} has no tuner`));
+        if (request.action === 'standard' && tuner.pictureOf)
+          return this.#serial(() => this.#changeStandard(tuner, request.value));
         return this.#serial(() => tuner.apply(request.action, request.value));
       }
     }
@@ -434,6 +436,34 @@ export class CaptureHub {
     await this.#stopCapture();
     try {
       const format = (await this.pin.setFormat(proposal.format)) as DataFormat;
+      if (format.kind !== 'video')
+        throw new KsError('NoMatch', `pin format ${describeFormat(format)} is not video`);
+      this.#geometry = geometryOf(format);
+    } finally {
+      this.#broadcast({ type: 'state', state: this.#stateMessage() });
+      if (wasRunning) await this.#reconcile();
+    }
+  }
+
+  /** A standard with another picture size needs the pin stopped and its format changed to follow. */
+  async #changeStandard(tuner: TunerPanel, standard: number | string | undefined): Promise<void> {
+    const picture = tuner.pictureOf!(standard);
+    const current = this.pin.format as VideoFormat;
+    const same =
+      current.width === picture.width &&
+      current.height === picture.height &&
+      (current.frameInterval as bigint) === picture.frameInterval;
+    if (same) return tuner.apply('standard', standard);
+    const wasRunning = this.#state.kind === 'running';
+    await this.#stopCapture();
+    try {
+      await tuner.apply('standard', standard);
+      const format = (await this.pin.setFormat({
+        subtype: current.subtype,
+        width: picture.width,
+        height: picture.height,
+        frameInterval: picture.frameInterval as VideoFormat['frameInterval'],
+      })) as DataFormat;
       if (format.kind !== 'video')
         throw new KsError('NoMatch', `pin format ${describeFormat(format)} is not video`);
       this.#geometry = geometryOf(format);

@@ -40,5 +40,11 @@ export interface TunerPanel {
   apply(action: TuneAction, value: number | string | undefined): Promise<void>;
   /** Subscribes to changes; returns an unsubscribe function. */
   onChange(listener: (view: TunerView) => void): () => void;
+  /**
+   * The capture picture of a standard (size and frame interval), when a standard change moves
+   * it: the hub then stops the pin, changes standard and format, and restarts.
+   * @throws RangeError for an unknown standard.
+   */
+  pictureOf?(standard: unknown): { width: number; height: number; frameInterval: bigint };
   close(): Promise<void>;
 }

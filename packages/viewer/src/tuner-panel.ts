@@ -9,7 +9,7 @@ import {
   type TvStandardId,
 } from '@ksemu/hal';
 import { PropSetId } from '@ksemu/ks-core';
-import { TunerProperty, type TunerGraph, type TvCard } from '@ksemu/minidriver-tuner';
+import { TunerProperty, pictureOf, type TunerGraph, type TvCard } from '@ksemu/minidriver-tuner';
 import type { TuneAction, TunerPanel, TunerView } from './tuner-panel-types.js';
 
 const POLL_MS = 200;
@@ -155,6 +155,14 @@ export class GraphTunerPanel implements TunerPanel {
         this.#timer = undefined;
       }
     };
+  }
+
+  pictureOf(standard: unknown): { width: number; height: number; frameInterval: bigint } {
+    const known = this.#hal.capabilities.tuner?.standards ?? [];
+    if (typeof standard !== 'string' || !(known as readonly string[]).includes(standard))
+      throw new RangeError(`standard must be one of ${known.join(', ')}, got ${JSON.stringify(standard)}`);
+    const p = pictureOf(standard as TvStandardId);
+    return { width: p.width, height: p.height, frameInterval: p.frameInterval };
   }
 
   async close(): Promise<void> {

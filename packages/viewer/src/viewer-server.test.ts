@@ -333,6 +333,11 @@ describe('viewer server', () => {
     c.send({ type: 'tune', action: 'channel-up', id: 21 });
     await c.reply(21);
     await c.until(() => tuner().channel === '4', 'up after a scan skips empty channels');
+    // A standard with another picture: the pin is stopped, re-formatted and restarted; frames follow.
+    c.send({ type: 'tune', action: 'standard', value: 'PAL-B', id: 22 });
+    expect((await c.reply(22)).type).toBe('ok');
+    await c.until(() => c.frames.some((f) => f.width === 720 && f.height === 576), 'a 720x576 PAL frame');
+    expect(server.hub.geometry.fps).toBe(25);
   });
 
   it('hot-unplug mid-stream: the page is told, every buffer is back, start is refused, close does not hang', async () => {
