@@ -1,6 +1,7 @@
 // Server-level tests of the viewer over real WebSockets: protocol, bad requests, several clients, buffer balance.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { BUILT_IN_SYNTHETIC_KINDS, Enumerator, type HalDevice } from '@ksemu/hal';
+import { request } from 'node:http';
 import { WebSocket } from 'ws';
 import { ViewerServer } from './viewer-server.js';
 import { readFrameHeader, type FrameHeader } from './view-protocol.js';
@@ -119,6 +120,34 @@ describe('viewer server', () => {
     const state = (await (await fetch(new URL('api/state', s.url))).json()) as Json;
     expect(state.type).toBe('init');
     expect((await fetch(new URL('nope', s.url))).status).toBe(404);
+  });
+
+  it('refuses WebSocket connections from other origins and requests for non-loopback hosts', async () => {
+    const s = await start();
+    const url = s.url.replace('http', 'ws') + 'ws';
+    const refused = await new Promise<string>((resolve) => {
+      const ws = new WebSocket(url, { origin: 'http://evil.example' });
+      ws.once('open', () => resolve('open'));
+      ws.once('error', (err) => resolve(err.message));
+    });
+    expect(refused).toMatch(/401/);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(s.url, { headers: { host: 'evil.example' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.once('error', reject);
+      req.end();
+    });
+    expect(status).toBe(403);
+    // The page's own origin is fine.
+    const ok = new WebSocket(url, { origin: s.url.replace(/\/$/, '') });
+    await new Promise<void>((resolve, reject) => {
+      ok.once('open', () => resolve());
+      ok.once('error', reject);
+    });
+    ok.close();
+    expect(s.hub.clientCount).toBeLessThanOrEqual(1);
   });
 
   it('sends init, then frames with a valid header at the pin format; stops when the page leaves', async () => {

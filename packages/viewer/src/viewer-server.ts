@@ -42,6 +42,7 @@ export class ViewerServer {
     readonly url: string,
     private readonly log: Logger,
     private readonly framesInFlight: number,
+    private readonly loopbackOnly: boolean,
   ) {
     wss.on('connection', (socket) => this.#onConnection(socket));
   }
@@ -71,11 +72,28 @@ export class ViewerServer {
       throw err;
     }
     // Made after listening: a WebSocketServer re-emits its HTTP server's errors (EADDRINUSE) as its own.
-    const wss = new WebSocketServer({ server: http, path: '/ws', maxPayload: 64 * 1024 });
+    const loopbackOnly = isLoopback(options.host ?? '127.0.0.1');
+    const wss = new WebSocketServer({
+      server: http,
+      path: '/ws',
+      maxPayload: 64 * 1024,
+      // WebSockets ignore CORS: without this any web page the user visits could drive the device.
+      verifyClient: ({ origin, req }: { origin: string; req: IncomingMessage }) =>
+        hostAllowed(req, loopbackOnly) &&
+        (origin === undefined || origin === `http://${req.headers.host ?? ''}`),
+    });
     wss.on('error', (err) => log.warn({ err }, 'WebSocket server error'));
     const addr = http.address() as AddressInfo;
     const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    const server = new ViewerServer(hub, http, wss, `http://${host}:${addr.port}/`, log, inFlight);
+    const server = new ViewerServer(
+      hub,
+      http,
+      wss,
+      `http://${host}:${addr.port}/`,
+      log,
+      inFlight,
+      loopbackOnly,
+    );
     http.on('request', (req, res) => void server.#onRequest(req, res));
     return server;
   }
@@ -124,6 +142,10 @@ export class ViewerServer {
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (!hostAllowed(req, this.loopbackOnly)) {
+      res.writeHead(403, { 'content-type': 'text/plain' }).end('forbidden host\n');
+      return;
+    }
     try {
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
@@ -151,4 +173,20 @@ export class ViewerServer {
       res.end(`${(err as Error).message}\n`);
     }
   }
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+/**
+ * On a loopback server only loopback Host headers are served, so a DNS-rebinding page (evil.example
+ * resolving to 127.0.0.1) cannot read the state or connect.
+ */
+function hostAllowed(req: IncomingMessage, loopbackOnly: boolean): boolean {
+  if (!loopbackOnly) return true;
+  const host = req.headers.host;
+  if (host === undefined) return true; // HTTP/1.0 tools; browsers always send Host
+  const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0];
+  return name === 'localhost' || name === '[::1]' || (name ?? '').startsWith('127.');
 }
