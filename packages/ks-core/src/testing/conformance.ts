@@ -22,6 +22,14 @@ export interface ConformanceSubject {
   readonly pinId?: number;
   /** Format to set (default `{}`: the first range's defaults). */
   readonly format?: FormatRequest;
+  /**
+   * For devices that produce frames on another thread (a DMA engine worker): resolves once the
+   * device has handled every frame due on the clock so far and handed its completions to the
+   * minidriver; rejects if the device is stuck. The suite awaits it after every clock step, so
+   * how many frames a step yields never depends on how fast that thread happens to run. Devices
+   * that complete frames on the clock's own callbacks leave it out.
+   */
+  settle?(): Promise<void>;
 }
 
 /** Options of {@link describeMinidriverConformance}. */
@@ -30,9 +38,13 @@ export interface ConformanceOptions {
   readonly frameCounts?: readonly number[];
   /** Where frames are consumed: this thread's iterator or a Worker (default `main`). */
   readonly consumer?: 'main' | 'worker';
-  /** Frame times allowed per expected frame before the test fails (default 4). */
+  /**
+   * Frame times allowed per expected frame before the test fails (default 4). Not a speed
+   * budget: with `settle` every frame time is fully handled before the next, so a conforming
+   * device delivers one frame per frame time and the slack only covers start-up.
+   */
   readonly maxTicksPerFrame?: number;
-  /** Event-loop turns granted after each tick for asynchronous hardware (default 3). */
+  /** Event-loop turns granted after each tick (and after `settle`) for promise chains (default 3). */
   readonly settleTurns?: number;
 }
 
@@ -98,6 +110,8 @@ export function describeMinidriverConformance(
 
   async function tick(run: Run): Promise<void> {
     run.clock.advance(period(run.pin));
+    // Wait for the device's acknowledgement that the frame is handled, never for wall time.
+    if (run.subject.settle !== undefined) await run.subject.settle();
     for (let i = 0; i < settle; i++) await turn();
   }
 
