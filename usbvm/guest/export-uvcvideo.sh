@@ -56,6 +56,9 @@ for mode in ${MODES:-bulk iso}; do
 	b=$(v4l2-ctl -d "$V" -C brightness 2>/dev/null | awk '{print $2}')
 	if [ "$b" = 23 ] && grep '"control set"' "$L" | grep -q '"value":23'; then ok "$mode: brightness=23 reached the KS property and reads back"; else fail "$mode: brightness (read $b)"; fi
 	if [ "${COMPLIANCE:-1}" = 1 ]; then
+		# Back to uncompressed: after ffmpeg the current format is MJPEG, whose per-frame JPEG encoding
+		# (≈0.2 s under TCG) blocks the server's one thread and delays its USB/IP replies.
+		v4l2-ctl -d "$V" --set-fmt-video=width=$W,height=$HT,pixelformat=YUYV >/dev/null 2>&1
 		timeout 600 v4l2-compliance -d "$V" $([ $mode = bulk ] && echo -s10) >"/results/$mode-compliance.txt" 2>&1
 		line=$(grep -E '^Total' "/results/$mode-compliance.txt" | tail -1)
 		note "$mode: v4l2-compliance ${line:-did not finish}; failures: $(grep -E 'fail:' "/results/$mode-compliance.txt" | sed 's/^\s*//' | tr '\n' ';' | cut -c1-400)"
