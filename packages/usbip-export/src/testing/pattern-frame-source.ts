@@ -89,14 +89,17 @@ export class PatternFrameSource implements UvcFrameSource {
   constructor(formats: readonly UvcFrameFormat[], fill: 'pattern' | 'index' | 'poc-bars' = 'pattern') {
     this.formats = formats;
     this.#fill = fill;
+    // The PoC camera's brightness is 0..255 (default 128); hal's VM tier writes 77 into it.
+    const poc = fill === 'poc-bars';
+    this.brightness = poc ? 128 : 0;
     this.controls = [
       {
         unit: 'processing',
         name: 'brightness',
-        min: -64,
-        max: 64,
+        min: poc ? 0 : -64,
+        max: poc ? 255 : 64,
         res: 1,
-        def: 0,
+        def: poc ? 128 : 0,
         get: () => this.brightness,
         set: (v) => {
           this.brightness = v;
