@@ -26,15 +26,10 @@ import { usbProviders } from './usb-support.js';
 import { VERSION } from './version.js';
 import { registerServeUsbipCommand } from './serve-usbip-command.js';
 import { registerViewCommand } from './view-command.js';
+import type { CliContext } from './cli-context.js';
 import { addTuneOptions, applyTuning, registerTuneCommand, type TuneOptions } from './tune-command.js';
 
-/** What a command needs from its surroundings; tests pass their own streams. */
-export interface CliContext {
-  readonly stdout: NodeJS.WritableStream;
-  readonly stderr: NodeJS.WritableStream;
-  readonly logger: Logger;
-  readonly signal?: AbortSignal;
-}
+export type { CliContext } from './cli-context.js';
 
 const positiveInt =
   (what: string) =>

@@ -6,7 +6,7 @@ import type { TunerGraph } from '@ksemu/minidriver-tuner';
 import { CliError, ExitCode } from './cli-error.js';
 import { driveClock, openCapture, type CaptureSession, type ClockMode } from './capture-session.js';
 import type { DeviceCatalog } from './device-catalog.js';
-import type { CliContext } from './program.js';
+import type { CliContext } from './cli-context.js';
 
 /** Tuning requests shared by `tune` and `stream`. */
 export interface TuneOptions {
