@@ -7,7 +7,9 @@ H=${USBVM_HOME:-$(cd "$(dirname "$0")/.." && pwd)}
 exec 2>&1
 ROOT=${KSEMU_ROOT:?}
 T=$ROOT/packages/hal/dist/usb/uvc-camera.vm.test.js
-SERVER=${KSEMU_SERVER:-$H/poc/usbip-uvc-server.js}
+# Our own USB/IP export serves the camera (the harness's proof of concept only when it is not built).
+OURS=$ROOT/packages/usbip-export/dist/testing/serve-pattern-camera.js
+if [ -z "${KSEMU_SERVER:-}" ] && [ -f "$OURS" ]; then SERVER=$OURS; else SERVER=${KSEMU_SERVER:-$H/poc/usbip-uvc-server.js}; fi
 export KSEMU_VM_UNPLUG_CMD="$H/guest/ksemu-unplug.sh" KSEMU_VM_PLUG_CMD="$H/guest/ksemu-plug.sh"
 rc_all=0
 t_start=$(cut -d' ' -f1 /proc/uptime)
