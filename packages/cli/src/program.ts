@@ -88,7 +88,6 @@ function deviceBrief(d: HalDevice): Record<string, unknown> {
 /** Builds the program. `run` resolves to the exit code. */
 export function buildProgram(ctx: CliContext): { program: Command; exitCode: () => ExitCode } {
   let exitCode: ExitCode = ExitCode.Ok;
-  const catalog = new DeviceCatalog(ctx.logger, usbProviders(ctx.logger));
   const program = new Command('ksemu')
     .description(
       'AVStream kernel streaming, emulated: stream, inspect and test capture devices (synthetic or USB UVC)',
@@ -98,8 +97,20 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
       writeOut: (s) => ctx.stdout.write(s),
       writeErr: (s) => ctx.stderr.write(s),
     })
+    .option(
+      '--detach-kernel-driver',
+      'let ksemu take a USB camera from the kernel driver (uvcvideo) and give it back when done',
+    )
     .exitOverride()
     .showSuggestionAfterError(true);
+  const catalog = new DeviceCatalog(
+    ctx.logger,
+    usbProviders(ctx.logger, () => ({
+      detachKernelDriver:
+        program.opts<{ detachKernelDriver?: boolean }>().detachKernelDriver === true ||
+        process.env.KSEMU_DETACH_KERNEL_DRIVER === '1',
+    })),
+  );
 
   program
     .command('list')
@@ -140,7 +151,7 @@ export function buildProgram(ctx: CliContext): { program: Command; exitCode: () 
 
   const streamCommand = program
     .command('stream')
-    .description('capture frames to a .y4m/.mjpeg file, a directory, or stdout, and print a summary')
+    .description('capture frames to a .y4m/.avi/.mjpeg file, a directory, or stdout, and print a summary')
     .argument('<device>', 'device id')
     .option('-f, --format <FOURCC:WxH@FPS>', 'capture format, e.g. YUY2:1280x720@30', formatOption)
     .option('-n, --frames <N>', 'stop after N frames', positiveInt('--frames'))

@@ -8,11 +8,15 @@ import type { Logger } from 'pino';
  * libusb; when no backend loads (no addon, no libusb, another OS) the provider lists nothing and
  * says why at debug level. Cameras held by uvcvideo are listed; opening them reports Busy.
  */
-export function usbProviders(logger: Logger): DeviceProvider[] {
+export function usbProviders(
+  logger: Logger,
+  settings: () => { readonly detachKernelDriver: boolean } = () => ({ detachKernelDriver: false }),
+): DeviceProvider[] {
   let loaded: Promise<UvcDeviceProvider | undefined> | undefined;
+  // Read when the backend first loads, i.e. after the command line was parsed.
   const load = (): Promise<UvcDeviceProvider | undefined> =>
     (loaded ??= openUsbTransportProvider('auto', { logger }).then(
-      (usb) => new UvcDeviceProvider(usb, { logger }),
+      (usb) => new UvcDeviceProvider(usb, { logger, detachKernelDriver: settings().detachKernelDriver }),
       (err: unknown) => {
         logger.debug({ err }, 'no USB backend loaded: USB cameras are not listed');
         return undefined;
