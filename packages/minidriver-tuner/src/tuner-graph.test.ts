@@ -1,6 +1,6 @@
 // Tests of the TV graph: medium wiring, formats per standard, tuner/decoder/crossbar/TV-audio properties and their typed rejections, scanning, channel changes while running.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { SyntheticCamera, SyntheticTuner, TV_STANDARDS, type SyntheticTunerOptions } from '@ksemu/hal';
+import { SyntheticCamera, TV_STANDARDS, type SyntheticTunerOptions } from '@ksemu/hal';
 import { createWebcamDevice } from '@ksemu/minidriver-webcam';
 import {
   FrameFlags,
@@ -32,9 +32,9 @@ afterEach(async () => {
 
 async function build(
   options: SyntheticTunerOptions = {},
-): Promise<{ clock: ManualClock; hal: SyntheticTuner; device: KsDevice; graph: TunerGraph }> {
+): Promise<{ clock: ManualClock; hal: UnpluggableTuner; device: KsDevice; graph: TunerGraph }> {
   const clock = new ManualClock(10_000_000n);
-  const hal = new SyntheticTuner(options);
+  const hal = new UnpluggableTuner(options);
   const device = createTunerDevice(hal, { clock });
   const entry: { device: KsDevice; graph?: TunerGraph } = { device };
   open.push(entry);
@@ -54,16 +54,34 @@ async function whileAdvancing<T>(clock: ManualClock, step: bigint, promise: Prom
   return p;
 }
 
-/** Advances one frame and waits (bounded) for the card's DMA thread to deliver it. */
-async function nextFrame(clock: ManualClock, stream: FrameStream, period: bigint): Promise<Frame> {
-  // Generous under load: the card's worker thread renders in real time.
-  for (let i = 0; i < 3000; i++) {
-    const f = stream.tryNext();
-    if (f !== null) return f;
-    if (i % 20 === 0) clock.advance(period);
-    await new Promise((r) => setTimeout(r, 1));
-  }
-  throw new Error('no frame from the tuner card');
+/**
+ * The next frame of `stream`: a queued one if there is one, else the frame of the next frame time.
+ * After advancing, waits for the card's DMA thread to acknowledge it (`settle`: every frame due so
+ * far handled and completed), never for wall time, so each frame time yields its frame however
+ * slowly that thread runs.
+ */
+async function nextFrame(
+  clock: ManualClock,
+  hal: UnpluggableTuner,
+  stream: FrameStream,
+  period: bigint,
+): Promise<Frame> {
+  const queued = stream.tryNext();
+  if (queued !== null) return queued;
+  clock.advance(period);
+  await hal.settle();
+  // The completion reaches the stream through a few promise turns on this thread.
+  for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+  const f = stream.tryNext();
+  if (f === null) throw new Error('the settled tuner card delivered no frame for the frame time');
+  return f;
+}
+
+/** Stops `pin`, releasing what `stream` still holds (a stop waits for the consumer's frames). */
+async function stopDraining(pin: { stop(): Promise<void> }, stream: FrameStream): Promise<void> {
+  const stopping = pin.stop();
+  for await (const f of stream) f.release();
+  await stopping;
 }
 
 describe('openTuner', () => {
@@ -196,7 +214,7 @@ describe('tuner events and hot-unplug', () => {
     clock.advance(SETTLE);
     await graph.capturePin.run();
     const stream = graph.capturePin.frames();
-    (await nextFrame(clock, stream, 333667n)).release();
+    (await nextFrame(clock, hal, stream, 333667n)).release();
     const removed = new Promise((r) => device.on('removed', r));
     hal.unplug();
     await removed;
@@ -270,10 +288,10 @@ describe('scan', () => {
 
 describe('changing channel while running', () => {
   it('keeps frames flowing, marks the change with a discontinuity, and shows snow until lock', async () => {
-    // A slow PLL (10 frame times) so the settle window holds several frames however the
-    // worker-thread timing falls.
-    const settle = 3_336_670n;
-    const { clock, graph } = await build({ settleTime: settle });
+    // The default PLL settles in 100 ms, three NTSC frame times; nextFrame waits for the card's
+    // thread per frame time, so which frames fall inside that window is fixed.
+    const settle = SETTLE;
+    const { clock, hal, graph } = await build();
     const pin = graph.capturePin;
     const period = 333667n;
     clock.advance(settle); // locked on channel 2 before streaming
@@ -281,7 +299,7 @@ describe('changing channel while running', () => {
     const stream = pin.frames();
     type Taken = { seq: number; pts: bigint; flags: number; data: Uint8Array };
     const take = async (): Promise<Taken> => {
-      const f = await nextFrame(clock, stream, period);
+      const f = await nextFrame(clock, hal, stream, period);
       expect(f.status).toBe(FrameStatus.Success);
       const copy = {
         seq: f.sequence,
@@ -312,13 +330,15 @@ describe('changing channel while running', () => {
     }
     // Frames kept coming, in order; the first after the change is flagged.
     for (let i = 1; i < after.length; i++) expect(after[i]!.seq).toBeGreaterThan(after[i - 1]!.seq);
-    // The first frame presented at or after the change is flagged (frames captured before it
-    // may still be queued; they carry the flag only if frames were dropped before them).
-    const first = after.findIndex((f) => f.pts >= retunedAt);
+    // The first frame due after the change is flagged. Frames due up to the change (one is still
+    // queued: the first frame time made frames 0 and 1 due) were captured before it, unflagged.
+    const first = after.findIndex((f) => f.pts > retunedAt);
+    expect(after.slice(0, first).every((f) => (f.flags & FrameFlags.DataDiscontinuity) === 0)).toBe(true);
     expect(first).toBeGreaterThanOrEqual(0);
     expect(after[first]!.flags & FrameFlags.DataDiscontinuity).toBe(FrameFlags.DataDiscontinuity);
-    // Snow while settling: consecutive frames differ in every luma sample (about half the bytes).
-    const settling = after.filter((f) => f.pts >= retunedAt && f.pts + period < retunedAt + settle);
+    // Snow while settling (a frame shows what the input carried when it was due): consecutive
+    // frames differ in every luma sample (about half the bytes).
+    const settling = after.filter((f) => f.pts > retunedAt && f.pts < retunedAt + settle);
     expect(settling.length).toBeGreaterThanOrEqual(2);
     for (let i = 1; i < settling.length; i++) {
       expect(changed(settling[i - 1]!.data, settling[i]!.data)).toBeGreaterThan(0.3);
@@ -327,6 +347,6 @@ describe('changing channel while running', () => {
     const [a, b] = after.slice(-2);
     expect(changed(a!.data, b!.data)).toBeLessThan(0.05);
     expect(changed(b!.data, locked2.data)).toBeGreaterThan(0.002);
-    await pin.stop();
+    await stopDraining(pin, stream);
   });
 });
