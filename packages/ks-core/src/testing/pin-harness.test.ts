@@ -8,6 +8,28 @@ import { frameIntervalFromRate } from '../ks-time.js';
 import { FrameFlags, FrameStatus } from '../stream-header.js';
 
 describe('PinHarness', () => {
+  it('awaits the device settle after every tick, before the next frame time', async () => {
+    const clock = new ManualClock(5_000n);
+    const { device } = createTestDevice(clock);
+    const settledAt: bigint[] = [];
+    let pending = 0;
+    const h = await PinHarness.create(device, clock, {
+      format: { subtype: MediaSubtype.Y800 },
+      settle: async () => {
+        pending++;
+        await new Promise((r) => setImmediate(r));
+        settledAt.push(clock.now());
+        pending--;
+      },
+    });
+    await h.start();
+    await h.tick(3);
+    expect(pending).toBe(0);
+    const period = frameIntervalFromRate(30);
+    expect(settledAt).toEqual([1n, 2n, 3n].map((n) => 5_000n + n * period));
+    await h.close();
+  });
+
   it('captures frames whose content and timestamps are pure functions of the index', async () => {
     const clock = new ManualClock(5_000n);
     const { device } = createTestDevice(clock);

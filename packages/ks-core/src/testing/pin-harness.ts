@@ -29,8 +29,14 @@ export interface PinHarnessOptions {
   readonly pinId?: number;
   /** Format request (default `{}`); must intersect as valid or adjusted (adjusted is accepted). */
   readonly format?: FormatRequest;
-  /** Event-loop turns after each tick, for asynchronous hardware (default 2). */
+  /** Event-loop turns after each tick (and after `settle`), for promise chains (default 2). */
   readonly settleTurns?: number;
+  /**
+   * For hardware that produces frames on another thread: resolves once the device has handled
+   * every frame due on the clock so far (e.g. a DMA engine's `settle()`). Awaited after each
+   * tick, so what a tick yields never depends on how fast that thread runs.
+   */
+  readonly settle?: () => Promise<void>;
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -47,10 +53,19 @@ export class PinHarness {
   readonly pin: KsPin;
   readonly checker = new StreamInvariantChecker();
   readonly #settle: number;
+  readonly #settleDevice: (() => Promise<void>) | undefined;
   #stream: FrameStream | undefined;
 
-  private constructor(device: KsDevice, clock: ManualClock, filter: KsFilter, pin: KsPin, settle: number) {
+  private constructor(
+    device: KsDevice,
+    clock: ManualClock,
+    filter: KsFilter,
+    pin: KsPin,
+    settle: number,
+    settleDevice: (() => Promise<void>) | undefined,
+  ) {
     this.device = device;
+    this.#settleDevice = settleDevice;
     this.clock = clock;
     this.filter = filter;
     this.pin = pin;
@@ -70,7 +85,7 @@ export class PinHarness {
     const filter = await device.createFilter(options.factory ?? 0);
     const pinId = options.pinId ?? filter.descriptor.pins.findIndex((p) => p.dataFlow === 'out');
     const pin = await filter.createPin(pinId, { format: options.format ?? {}, acceptAdjusted: true });
-    return new PinHarness(device, clock, filter, pin, options.settleTurns ?? 2);
+    return new PinHarness(device, clock, filter, pin, options.settleTurns ?? 2, options.settle);
   }
 
   /** The frame interval of the pin's format (1 for non-video formats). */
@@ -90,6 +105,8 @@ export class PinHarness {
   async tick(frames = 1): Promise<void> {
     for (let i = 0; i < frames; i++) {
       this.clock.advance(this.period);
+      // The device's acknowledgement, not wall time, says the frame time is handled.
+      if (this.#settleDevice !== undefined) await this.#settleDevice();
       for (let k = 0; k < this.#settle; k++) await turn();
     }
   }
