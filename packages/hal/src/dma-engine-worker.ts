@@ -14,7 +14,7 @@ import {
   waitForChange,
   type DmaEngineRequest,
   type DmaVideoInput,
-} from './dma-engine.js';
+} from './dma-engine-abi.js';
 import { FaultInjector, FrameFault } from './fault-plan.js';
 import { ControlBit, InterruptBit, PcieRegister, PcieRegisters, StatusBit } from './pcie-registers.js';
 import { createFramePainter, type FramePainter } from './frame-painter.js';
