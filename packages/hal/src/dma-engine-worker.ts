@@ -150,7 +150,9 @@ function captureDueFrames(r: PcieRegisters): void {
     if (linkDown) return;
     const k = r.read(PcieRegister.FrameIndex);
     const due = r.read(PcieRegister.FrameDue);
-    if (k === due) return;
+    // FrameIndex at or past FrameDue: caught up. Past it only when the host reset the counters
+    // under a frame in flight; that is not a backlog of 2^32 frames to drop, so wait for FrameDue.
+    if (((due - k) | 0) <= 0) return;
     // Stop requests take effect between frames, as a real engine finishes the frame in flight.
     if ((r.read(PcieRegister.Control) & ControlBit.Enable) === 0) return;
     if ((due - k) >>> 0 > FRAME_TAG_ENTRIES) {

@@ -149,4 +149,21 @@ describe('DMA engine thread', () => {
     expect(regs.read(PcieRegister.FrameIndex)).toBe(0);
     expect(engine.ring.doneStatus(0)).toBe(DescriptorStatus.Pending);
   });
+
+  it('treats FrameIndex past FrameDue (counters reset under a frame in flight) as caught up, not as 2^32 frames to drop', async () => {
+    const { engine, regs } = await launch();
+    await enable(regs);
+    // What a host reset racing the engine's last FrameIndex store leaves behind.
+    regs.deviceStore(PcieRegister.FrameIndex, 3);
+    regs.write(PcieRegister.FrameDue, 1);
+    regs.ringDoorbell();
+    // Before the fix the engine thread spun through ~2^32 starved frames here and never got to
+    // this round trip (nor to a stop).
+    await engine.sync();
+    expect(regs.read(PcieRegister.FramesDropped)).toBe(0);
+    expect(regs.read(PcieRegister.FrameIndex)).toBe(3);
+    regs.write(PcieRegister.Control, ControlBit.InterruptEnable);
+    regs.ringDoorbell();
+    await until(regs, PcieRegister.Status, (s) => (s & StatusBit.Running) === 0);
+  });
 });

@@ -263,7 +263,17 @@ export class PcieCaptureEngine implements CaptureEngine {
     const r = this.regs;
     r.write(PcieRegister.Control, ControlBit.InterruptEnable);
     r.ringDoorbell();
-    await this.waitStatus((s) => (s & StatusBit.Running) === 0);
+    const idle = await this.waitStatus((s) => (s & StatusBit.Running) === 0);
+    if (!idle && this.currentState === 'running') {
+      // The engine thread is wedged (or dead): resetting the counters under a frame in flight
+      // would corrupt them, so the card is treated as gone instead.
+      this.linkDown(
+        new HalError(HalErrorCode.Disconnected, `${this.o.deviceId}: DMA engine did not go idle`, {
+          deviceId: this.o.deviceId,
+          cause: this.o.engine.failure,
+        }),
+      );
+    }
     await this.stopInterruptLoop();
     this.serviceInterrupt();
     if (this.currentState !== 'running') return; // the link went down meanwhile
