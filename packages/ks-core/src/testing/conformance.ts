@@ -150,8 +150,10 @@ export function describeMinidriverConformance(
             `only ${run.checker.deliveredCount - base} of ${n} frames after ${ticks} frame times`,
           );
         await tick(run);
-        // Let the Worker take and release what was delivered, so the producer never runs dry.
-        for (let i = 0; i < 20_000 && busy(run); i++) await turn();
+        // Wait for the Worker to take and release what was delivered (its acknowledgement, not
+        // a count of event-loop turns), so the producer never runs dry however slow that thread is.
+        await Promise.race([worker.whenConsumed(run.checker.deliveredCount - base), worker.report]);
+        for (let i = 0; i < 100 && busy(run); i++) await turn();
       }
       await run.pin.setState('stop');
       const report = await worker.report;

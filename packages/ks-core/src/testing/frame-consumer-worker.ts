@@ -70,6 +70,7 @@ async function main(): Promise<void> {
     if (!releaseHeld && held.length < (options.hold ?? 0)) {
       held.push(frame);
       port.postMessage({ type: 'holding', count: held.length });
+      port.postMessage({ type: 'consumed', count: report.received });
       continue;
     }
     frame.release();
@@ -77,6 +78,8 @@ async function main(): Promise<void> {
       report.releaseTwice = errorSummary(() => frame.release());
       report.useAfterRelease = errorSummary(() => frame.data);
     }
+    // After the release, so the producer sees the slot free once this message arrives.
+    port.postMessage({ type: 'consumed', count: report.received });
   }
   port.postMessage({ type: 'ended', held: held.length });
   // Frames still held (hold > 0 and no release-held yet) are released when asked; report once none is held.

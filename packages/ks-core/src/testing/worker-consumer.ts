@@ -43,6 +43,7 @@ export interface WorkerConsumerReport {
 type Message =
   | { type: 'ready' }
   | { type: 'holding'; count: number }
+  | { type: 'consumed'; count: number }
   | { type: 'released-held' }
   | { type: 'ended'; held: number }
   | { type: 'done'; report: WorkerConsumerReport }
@@ -59,6 +60,8 @@ export class WorkerConsumer {
   readonly ended: Promise<void>;
   private holdingCount = 0;
   private holdWaiters: Array<{ n: number; resolve: () => void }> = [];
+  private consumedCount = 0;
+  private consumeWaiters: Array<{ n: number; resolve: () => void }> = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -73,6 +76,11 @@ export class WorkerConsumer {
         else if (m.type === 'holding') {
           this.holdingCount = m.count;
           this.holdWaiters = this.holdWaiters.filter((w) => (w.n <= m.count ? (w.resolve(), false) : true));
+        } else if (m.type === 'consumed') {
+          this.consumedCount = m.count;
+          this.consumeWaiters = this.consumeWaiters.filter((w) =>
+            w.n <= m.count ? (w.resolve(), false) : true,
+          );
         } else if (m.type === 'ended') endResolve();
         else if (m.type === 'done') resolve(m.report);
         else if (m.type === 'error') {
@@ -109,6 +117,15 @@ export class WorkerConsumer {
   whenHolding(n: number): Promise<void> {
     if (this.holdingCount >= n) return Promise.resolve();
     return new Promise<void>((resolve) => this.holdWaiters.push({ n, resolve }));
+  }
+
+  /**
+   * Resolves once the Worker is done with its first `n` frames: each released, or kept under
+   * `hold`. The releases happened before this resolves, so the producer sees those slots free.
+   */
+  whenConsumed(n: number): Promise<void> {
+    if (this.consumedCount >= n) return Promise.resolve();
+    return new Promise<void>((resolve) => this.consumeWaiters.push({ n, resolve }));
   }
 
   /** Asks the Worker to release the frames it holds (and every later one at once). */
