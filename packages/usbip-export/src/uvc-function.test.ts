@@ -33,7 +33,7 @@ async function setup(
   servers.push(server);
   server.addDevice(fn);
   const { port } = await server.listen();
-  const t = await UsbIpClientTransport.connect({ port, busid: '1-1' });
+  const t = await UsbIpClientTransport.connect({ port, busid: '1-1', controlTimeoutMs: 0 });
   transports.push(t);
   return { fn, src, t, server };
 }

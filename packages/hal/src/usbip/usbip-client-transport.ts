@@ -61,6 +61,12 @@ export interface UsbIpClientOptions extends UsbIpEndpoint {
   readonly logger?: Logger;
   /** Milliseconds to wait for the TCP connection and the import reply (default 5000). */
   readonly connectTimeoutMs?: number;
+  /**
+   * Deadline of control requests that give no `timeoutMs` of their own (default 1000; 0 = none).
+   * An in-process server shares this event loop, so a deadline there only measures how busy the
+   * machine is: loopback tests pass 0.
+   */
+  readonly controlTimeoutMs?: number;
 }
 
 const CAPABILITIES: UsbCapabilities = Object.freeze({
@@ -203,6 +209,7 @@ export class UsbIpClientTransport implements UsbTransport {
   readonly #unlinks = new Map<number, number>();
   readonly #devid: number;
   readonly #log: Logger;
+  #controlTimeoutMs = 1000;
   readonly #claimed = new Set<number>();
   readonly #streams = new Map<number, RunningStream>();
   readonly #disconnectListeners = new Set<(error: Error) => void>();
@@ -233,6 +240,9 @@ export class UsbIpClientTransport implements UsbTransport {
    * Disconnected/TimedOut when the server cannot be reached, Protocol on a malformed reply.
    */
   static async connect(options: UsbIpClientOptions): Promise<UsbIpClientTransport> {
+    if (options.controlTimeoutMs !== undefined && !(options.controlTimeoutMs >= 0)) {
+      throw new RangeError(`controlTimeoutMs must be >= 0, got ${options.controlTimeoutMs}`);
+    }
     const timeout = options.connectTimeoutMs ?? 5000;
     const log = (options.logger ?? silentLogger()).child({
       usbip: `${options.host ?? '127.0.0.1'}:${options.port}/${options.busid}`,
@@ -268,6 +278,7 @@ export class UsbIpClientTransport implements UsbTransport {
       );
     }
     const transport = new UsbIpClientTransport(socket, decoder, reply.device, log);
+    if (options.controlTimeoutMs !== undefined) transport.#controlTimeoutMs = options.controlTimeoutMs;
     owner.transport = transport;
     // Bytes that arrived with the import reply are already in the decoder.
     transport.#drain();
@@ -466,7 +477,7 @@ export class UsbIpClientTransport implements UsbTransport {
       length & 0xff,
       length >> 8,
     );
-    const timeoutMs = options?.timeoutMs ?? 1000;
+    const timeoutMs = options?.timeoutMs ?? this.#controlTimeoutMs;
     return new Promise<RetSubmit>((resolve, reject) => {
       let timedOut = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
