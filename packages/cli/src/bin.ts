@@ -4,12 +4,13 @@ import { processLogger, runCli } from './program.js';
 
 const controller = new AbortController();
 let interrupts = 0;
-process.on('SIGINT', () => {
-  // First Ctrl-C stops streaming cleanly (every buffer returned); a second one quits at once.
-  if (++interrupts > 1) process.exit(130);
+const onSignal = (code: number) => (): void => {
+  // The first Ctrl-C/SIGTERM stops streaming cleanly (every buffer returned); a second one quits at once.
+  if (++interrupts > 1) process.exit(code);
   controller.abort();
-});
-process.on('SIGTERM', () => controller.abort());
+};
+process.on('SIGINT', onSignal(130));
+process.on('SIGTERM', onSignal(143));
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   // A closed pipe (`ksemu stream … -o - | head`) ends the stream quietly.
   if (err.code === 'EPIPE') controller.abort();

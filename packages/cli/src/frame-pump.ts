@@ -1,5 +1,5 @@
 // Drives a capture pin from RUN to STOP and hands each frame to a callback, on the wall clock or a stepped virtual clock.
-import { FrameStatus, type Frame } from '@ksemu/ks-core';
+import { FrameStatus, type Frame, type KsQueue, type ManualClock } from '@ksemu/ks-core';
 import type { CaptureSession } from './capture-session.js';
 
 /** Why a pump ended. */
@@ -26,9 +26,10 @@ export interface PumpResult {
   readonly error?: unknown;
 }
 
-// In virtual time a frame the device drops never arrives; after this much wall time without a
-// frame the pump steps the clock again (the drop is then counted by the queue as usual).
-const VIRTUAL_STALL_MS = 2000;
+// In virtual time a frame the device drops never arrives, but the queue counts the drop, so the
+// pump steps on when the drop count moves. Only if neither a frame nor a drop shows up for this
+// much wall time (an unknown device-side loss) does it step on anyway.
+const VIRTUAL_STALL_MS = 10_000;
 
 /**
  * Runs the pin, delivers frames to `onFrame` until a stop condition, then stops the pin (which
@@ -58,12 +59,14 @@ export async function pumpFrames(session: CaptureSession, options: PumpOptions):
       timer = setTimeout(() => stop('duration'), Number(options.duration / 10_000n));
     }
     const stream = pin.frames();
+    // Read while running: the queue's counters stay valid after stop, the pin's accessor does not.
+    const queue = pin.queue;
     const it = stream[Symbol.asyncIterator]();
     let delivered = 0;
     for (;;) {
       let next: IteratorResult<Frame>;
-      if (manualClock) {
-        next = await virtualNext(it, manualClock, interval);
+      if (manualClock && !stopping) {
+        next = await virtualNext(it, manualClock, queue, interval);
       } else {
         next = await it.next();
       }
@@ -112,7 +115,8 @@ export async function pumpFrames(session: CaptureSession, options: PumpOptions):
 
 async function virtualNext(
   it: AsyncIterator<Frame>,
-  clock: NonNullable<CaptureSession['manualClock']>,
+  clock: ManualClock,
+  queue: KsQueue,
   interval: bigint,
 ): Promise<IteratorResult<Frame>> {
   const pending = it.next();
@@ -123,16 +127,20 @@ async function virtualNext(
   );
   // Give already-queued frames a chance first: no clock step if one is ready now.
   await new Promise<void>((r) => setImmediate(r));
+  const tick = (): Promise<void> => new Promise((r) => setTimeout(r, 1));
   while (!settled) {
+    const dropped = queue.stats.dropped;
     clock.advance(interval);
-    const winner = await Promise.race([
-      pending.then(() => 'frame' as const),
-      new Promise<'stall'>((r) => {
-        const t = setTimeout(() => r('stall'), VIRTUAL_STALL_MS);
-        void pending.finally(() => clearTimeout(t));
-      }),
-    ]);
-    if (winner === 'frame') break;
+    const deadline = performance.now() + VIRTUAL_STALL_MS;
+    while (!settled && queue.stats.dropped === dropped && performance.now() < deadline) {
+      await Promise.race([
+        pending.then(
+          () => undefined,
+          () => undefined,
+        ),
+        tick(),
+      ]);
+    }
   }
   return pending;
 }
