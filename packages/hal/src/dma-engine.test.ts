@@ -1,4 +1,5 @@
 // Register-level tests of the PCIe DMA engine thread: scatter/gather chains, incomplete chains, masks, idle and reset.
+import { execFile } from 'node:child_process';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { DescriptorFlag, DescriptorStatus } from './descriptor-ring.js';
 import { DmaEngine, PCIE_FORMAT_CODES, waitForChange } from './dma-engine.js';
@@ -165,5 +166,28 @@ describe('DMA engine thread', () => {
     regs.write(PcieRegister.Control, ControlBit.InterruptEnable);
     regs.ringDoorbell();
     await until(regs, PcieRegister.Status, (s) => (s & StatusBit.Running) === 0);
+  });
+
+  it('keeps the process alive while the host waits on it, and not after: a forgotten engine lets it exit', async () => {
+    const url = new URL('./dma-engine.js', import.meta.url).href;
+    // launch and sync are waits on the thread (Atomics.waitAsync refs nothing): they must
+    // complete; afterwards nothing is pending and the child must exit with the engine open.
+    // (CommonJS -e with a dynamic import: an --input-type flag would be inherited by the Worker.)
+    const script = `import(${JSON.stringify(url)}).then(async ({ DmaEngine }) => {
+      const engine = await DmaEngine.launch({ input: { kind: 'pattern', pattern: 'smpte-bars', seed: 0, overlay: true } });
+      await engine.sync();
+      console.log('launched');
+    });`;
+    // The kill is only a hang detector: before the fix the child never exited.
+    const { code, stdout } = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['-e', script],
+        { timeout: 20_000, killSignal: 'SIGKILL' },
+        (_err, out) => resolve({ code: child.exitCode, stdout: out }),
+      );
+    });
+    expect(stdout.trim()).toBe('launched');
+    expect(code).toBe(0);
   });
 });

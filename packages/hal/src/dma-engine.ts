@@ -63,6 +63,7 @@ export class DmaEngine {
   private readonly logger: Logger;
   private readonly deviceId: string;
   private nextSyncId = 1;
+  private keepAliveCount = 0;
   private readonly pendingSyncs = new Map<number, () => void>();
   private exited: Promise<void>;
   private exitedFlag = false;
@@ -82,9 +83,6 @@ export class DmaEngine {
     this.tags = new Int32Array(new SharedArrayBuffer(FRAME_TAG_ENTRIES * 4));
     this.slotGenerations = new Int32Array(new SharedArrayBuffer(MAX_POOL_SLOTS * 4));
     this.worker = new Worker(new URL('./dma-engine-worker.js', import.meta.url));
-    // A forgotten session must not keep the process alive; streaming keeps it alive through
-    // the pacing timers anyway.
-    this.worker.unref();
     this.exited = new Promise<void>((resolve) => {
       this.worker.once('exit', (code) => {
         this.exitedFlag = true;
@@ -104,6 +102,11 @@ export class DmaEngine {
         resolve?.();
       }
     });
+    // A forgotten engine must not keep the process alive: the thread is referenced only while
+    // the host waits on it (keepAlive). Unreferenced after the listeners, because adding a
+    // 'message' listener to a Worker references its port again (which kept jest runs alive
+    // behind any engine left open).
+    this.worker.unref();
     const init: DmaEngineRequest = {
       type: 'init',
       bar0: this.registers.buffer,
@@ -123,6 +126,15 @@ export class DmaEngine {
    */
   static async launch(options: DmaEngineOptions, timeoutMs = 10_000): Promise<DmaEngine> {
     const engine = new DmaEngine(options);
+    const release = engine.keepAlive();
+    try {
+      return await DmaEngine.whenReady(engine, timeoutMs);
+    } finally {
+      release();
+    }
+  }
+
+  private static async whenReady(engine: DmaEngine, timeoutMs: number): Promise<DmaEngine> {
     const statusIndex = PcieRegister.Status >>> 2;
     // A watchdog counted in wait slices, not a clock reading: hal takes time only from TimeSources.
     const sliceMs = 100;
@@ -139,6 +151,20 @@ export class DmaEngine {
       // Also wakes on worker death: fail() notifies the status word.
       await waitForChange(engine.registers.words, statusIndex, status, sliceMs);
     }
+  }
+
+  /**
+   * Keeps the process alive while the host waits on the engine thread (`Atomics.waitAsync`
+   * does not): call before a wait, call the returned function after it (once).
+   */
+  keepAlive(): () => void {
+    if (this.keepAliveCount++ === 0 && !this.exitedFlag) this.worker.ref();
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (--this.keepAliveCount === 0 && !this.exitedFlag) this.worker.unref();
+    };
   }
 
   /** The worker's failure, if it died. */
@@ -159,8 +185,12 @@ export class DmaEngine {
   sync(): Promise<void> {
     if (this.exitedFlag) return Promise.resolve();
     const id = this.nextSyncId++;
+    const release = this.keepAlive();
     return new Promise<void>((resolve) => {
-      this.pendingSyncs.set(id, resolve);
+      this.pendingSyncs.set(id, () => {
+        release();
+        resolve();
+      });
       this.post({ type: 'sync', id });
     });
   }

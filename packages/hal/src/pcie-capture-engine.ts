@@ -328,6 +328,15 @@ export class PcieCaptureEngine implements CaptureEngine {
    * @returns false if the engine did not catch up within ~10 s (it is stuck or dead).
    */
   async settle(): Promise<boolean> {
+    const release = this.o.engine.keepAlive();
+    try {
+      return await this.settleWait();
+    } finally {
+      release();
+    }
+  }
+
+  private async settleWait(): Promise<boolean> {
     const r = this.regs;
     const index = PcieRegister.FrameIndex >>> 2;
     for (let slice = 0; slice < WAIT_SLICES; slice++) {
@@ -368,12 +377,18 @@ export class PcieCaptureEngine implements CaptureEngine {
   private async interruptLoop(): Promise<void> {
     const words = this.regs.words;
     const index = PcieRegister.InterruptCount >>> 2;
-    while (this.irqActive) {
-      const seen = Atomics.load(words, index);
-      this.serviceInterrupt();
-      if (!this.irqActive) break;
-      const w = waitForChange(words, index, seen);
-      if (typeof w !== 'string') await w;
+    // Streaming keeps the process alive, as a capture in progress should.
+    const release = this.o.engine.keepAlive();
+    try {
+      while (this.irqActive) {
+        const seen = Atomics.load(words, index);
+        this.serviceInterrupt();
+        if (!this.irqActive) break;
+        const w = waitForChange(words, index, seen);
+        if (typeof w !== 'string') await w;
+      }
+    } finally {
+      release();
     }
   }
 
@@ -528,6 +543,15 @@ export class PcieCaptureEngine implements CaptureEngine {
 
   /** Waits (never blocking) until `test(Status)` holds; false after ~10 s or if the engine died. */
   private async waitStatus(test: (status: number) => boolean): Promise<boolean> {
+    const release = this.o.engine.keepAlive();
+    try {
+      return await this.waitStatusSlices(test);
+    } finally {
+      release();
+    }
+  }
+
+  private async waitStatusSlices(test: (status: number) => boolean): Promise<boolean> {
     const words = this.regs.words;
     const index = PcieRegister.Status >>> 2;
     for (let slice = 0; slice < WAIT_SLICES; slice++) {
