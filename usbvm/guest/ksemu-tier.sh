@@ -7,6 +7,7 @@ H=${USBVM_HOME:-$(cd "$(dirname "$0")/.." && pwd)}
 exec 2>&1
 ROOT=${KSEMU_ROOT:?}
 T=$ROOT/packages/hal/dist/usb/uvc-camera.vm.test.js
+HOST_T=$ROOT/packages/hal/dist/uvc-camera/uvc-camera-host.vm.test.js
 # Our own USB/IP export serves the camera (the harness's proof of concept only when it is not built).
 OURS=$ROOT/packages/usbip-export/dist/testing/serve-pattern-camera.js
 if [ -z "${KSEMU_SERVER:-}" ] && [ -f "$OURS" ]; then SERVER=$OURS; else SERVER=${KSEMU_SERVER:-$H/poc/usbip-uvc-server.js}; fi
@@ -51,6 +52,10 @@ for mode in bulk iso; do
 	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
 	udevadm settle -t 10
 	run "$mode-node-usb" KSEMU_VM_BACKEND=node-usb
+	# The same camera through the HAL's UvcCamera + UvcCaptureEngine (what ksemu streams from).
+	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
+	udevadm settle -t 10
+	T=$HOST_T run "$mode-usbfs-host" KSEMU_VM_BACKEND=usbfs
 	poc_stop
 done
 
@@ -61,6 +66,9 @@ if [ -f "$USBVM_BUILD/extra-modules/dummy_hcd_iso.ko" ] || modinfo dummy_hcd_iso
 		udevadm settle -t 10
 		run gadget-usbfs KSEMU_VM_BACKEND=usbfs KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_UNPLUG_CMD= KSEMU_VM_PLUG_CMD=
 		uvc_rate gadget
+		wait_for "usb_dev_by_id $UVC_VID $UVC_PID >/dev/null" 20
+		udevadm settle -t 10
+		T=$HOST_T run gadget-usbfs-host KSEMU_VM_BACKEND=usbfs KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_UNPLUG_CMD= KSEMU_VM_PLUG_CMD=
 		uvc_gadget_stop
 	else
 		bad "gadget start"; rc_all=1

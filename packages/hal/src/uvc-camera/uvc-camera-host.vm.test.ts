@@ -33,6 +33,16 @@ const results: Record<string, unknown> = {
   height: HEIGHT,
 };
 
+/** `p`, or `fallback` after `ms`; the timer is cleared either way so it cannot keep the process alive. */
+async function within<T, F>(p: Promise<T>, ms: number, fallback: F): Promise<T | F> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<F>((r) => (timer = setTimeout(() => r(fallback), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function usbProvider(): Promise<UsbTransportProvider> {
   if (backend === 'node-usb') {
     const m = await import('../usb/node-usb-transport.js');
@@ -194,7 +204,7 @@ test(
         }
         throw err;
       }
-      await Promise.race([c.done, new Promise((r) => setTimeout(r, 60_000))]);
+      await within(c.done, 60_000, undefined);
       const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
       await engine.stop();
       Object.assign(results, {
@@ -236,9 +246,9 @@ test(
         if (isHalError(err, 'Unsupported')) return; // iso on node-usb
         throw err;
       }
-      await Promise.race([c.done, new Promise((r) => setTimeout(r, 30_000))]);
+      await within(c.done, 30_000, undefined);
       execSync(env['KSEMU_VM_UNPLUG_CMD'] ?? 'false', { stdio: 'inherit' });
-      const reason = await Promise.race([gone, new Promise((r) => setTimeout(() => r('timeout'), 20_000))]);
+      const reason = await within(gone, 20_000, 'timeout');
       assert.ok(isHalError(reason, 'Disconnected'), `disconnect event, got ${String(reason)}`);
       assert.equal(engine.state, 'disconnected');
       assert.equal(engine.outstanding, 0);
