@@ -53,6 +53,48 @@ export function validatePoolGeometry(geometry: PoolGeometry, byteLength: number)
 }
 
 /**
+ * Checks a `program()` call before anything is queued, so a bad list changes nothing: every
+ * mapping inside its slot (offsets multiples of 4), finite cookies, no slot programmed twice
+ * (`slotBusy[slot] === 1` marks a slot already outstanding), and room in the completion ring.
+ * @throws TypeError/RangeError naming the first bad mapping.
+ */
+export function validateMappings(
+  mappings: readonly DmaMapping[],
+  geometry: PoolGeometry,
+  slotBusy: ArrayLike<number>,
+  outstanding: number,
+  capacity: number,
+): void {
+  if (!Array.isArray(mappings)) throw new TypeError('mappings must be an array');
+  if (outstanding + mappings.length > capacity) {
+    throw new RangeError(
+      `${outstanding + mappings.length} mappings would be outstanding; the engine takes at most ${capacity}`,
+    );
+  }
+  for (let i = 0; i < mappings.length; i++) {
+    const m = mappings[i]!;
+    if (!Number.isInteger(m.slot) || m.slot < 0 || m.slot >= geometry.slotCount) {
+      throw new RangeError(`mapping ${i}: slot ${m.slot} is outside [0, ${geometry.slotCount})`);
+    }
+    if (!Number.isInteger(m.offset) || m.offset < 0 || m.offset % 4 !== 0) {
+      throw new RangeError(`mapping ${i}: offset ${m.offset} must be an integer >= 0 and a multiple of 4`);
+    }
+    if (!Number.isInteger(m.length) || m.length < 1 || m.offset + m.length > geometry.dataLength) {
+      throw new RangeError(
+        `mapping ${i}: [${m.offset}, ${m.offset + m.length}) is outside the slot's ${geometry.dataLength} bytes`,
+      );
+    }
+    if (typeof m.cookie !== 'number' || !Number.isFinite(m.cookie)) {
+      throw new TypeError(`mapping ${i}: cookie must be a finite number`);
+    }
+    if (slotBusy[m.slot] === 1) throw new RangeError(`mapping ${i}: slot ${m.slot} is already programmed`);
+    for (let j = 0; j < i; j++) {
+      if (mappings[j]!.slot === m.slot) throw new RangeError(`mapping ${i}: slot ${m.slot} appears twice`);
+    }
+  }
+}
+
+/**
  * One buffer handed to the device: `length` bytes at `offset` inside slot `slot`'s data.
  * Same shape as ks-core's `Mapping`. `cookie` is opaque to hal and comes back in the result.
  */

@@ -4,6 +4,7 @@ import {
   FrameFlag,
   FrameStatus,
   slotDataOffset,
+  validateMappings,
   validatePoolGeometry,
   type CaptureEngine,
   type CaptureEngineState,
@@ -208,34 +209,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     const g = this.geometry;
     if (g === undefined)
       throw HalError.invalidState('program()', 'configured without a pool', 'configured with a pool');
-    if (!Array.isArray(mappings)) throw new TypeError('mappings must be an array');
-    if (this.qCount + mappings.length > this.completions.capacity) {
-      throw new RangeError(
-        `${this.qCount + mappings.length} mappings would be outstanding; the engine takes at most ${this.completions.capacity}`,
-      );
-    }
-    for (let i = 0; i < mappings.length; i++) {
-      const m = mappings[i]!;
-      if (!Number.isInteger(m.slot) || m.slot < 0 || m.slot >= g.slotCount) {
-        throw new RangeError(`mapping ${i}: slot ${m.slot} is outside [0, ${g.slotCount})`);
-      }
-      if (!Number.isInteger(m.offset) || m.offset < 0 || m.offset % 4 !== 0) {
-        throw new RangeError(`mapping ${i}: offset ${m.offset} must be an integer >= 0 and a multiple of 4`);
-      }
-      if (!Number.isInteger(m.length) || m.length < 1 || m.offset + m.length > g.dataLength) {
-        throw new RangeError(
-          `mapping ${i}: [${m.offset}, ${m.offset + m.length}) is outside the slot's ${g.dataLength} bytes`,
-        );
-      }
-      if (typeof m.cookie !== 'number' || !Number.isFinite(m.cookie)) {
-        throw new TypeError(`mapping ${i}: cookie must be a finite number`);
-      }
-      if (this.slotBusy[m.slot] === 1)
-        throw new RangeError(`mapping ${i}: slot ${m.slot} is already programmed`);
-      for (let j = 0; j < i; j++) {
-        if (mappings[j]!.slot === m.slot) throw new RangeError(`mapping ${i}: slot ${m.slot} appears twice`);
-      }
-    }
+    validateMappings(mappings, g, this.slotBusy, this.qCount, this.completions.capacity);
     const cap = this.completions.capacity;
     const wasEmpty = this.qCount === 0;
     for (const m of mappings) {
