@@ -78,4 +78,27 @@ describe('mediums', () => {
       '1.1->2.0',
     ]);
   });
+
+  it('never connects by KSMEDIUMSETID_Standard, even with equal non-zero ids (Standard means no particular medium)', () => {
+    const pin = (dataFlow: 'in' | 'out', id: number) => ({
+      name: `${dataFlow} ${id}`,
+      dataFlow,
+      communication: 'bridge' as const,
+      mediums: [medium(MediumSetId.Standard, id)],
+      dataRanges: [analog],
+    });
+    const a = defineFilterDescriptor({
+      referenceGuid: guid('a1b2c3d4-0000-4000-8000-000000000020'),
+      name: 'a',
+      categories: [KsCategory.TVTUNER],
+      pins: [pin('out', 7), pin('out', 0)],
+    });
+    const b = defineFilterDescriptor({
+      referenceGuid: guid('a1b2c3d4-0000-4000-8000-000000000021'),
+      name: 'b',
+      categories: [KsCategory.CROSSBAR],
+      pins: [pin('in', 7), pin('in', 0)],
+    });
+    expect(findMediumConnections([a, b])).toEqual([]);
+  });
 });

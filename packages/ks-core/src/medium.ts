@@ -20,7 +20,7 @@ export function mediumEquals(a: Medium, b: Medium): boolean {
   return a.set === b.set && a.id === b.id;
 }
 
-/** True for KSMEDIUMSETID_Standard, the "no physical connection" medium every streaming pin may carry. */
+/** True for KSMEDIUMSETID_Standard (any id): "no particular medium", never a physical connection. */
 export function isStandardMedium(m: Medium): boolean {
   return m.set === MediumSetId.Standard;
 }
@@ -35,6 +35,8 @@ export interface MediumConnection {
 /**
  * Finds every pair of pins (output of one filter → input of another) that share a non-standard
  * medium, in descriptor order: what a graph builder uses to wire tuner → crossbar → capture.
+ * Mediums in KSMEDIUMSETID_Standard never connect, whatever their id: on Windows that set means
+ * "no particular medium", so a board names its wires with a medium set GUID of its own.
  * Indices refer to the `filters` array and each descriptor's `pins`.
  */
 export function findMediumConnections(filters: readonly FilterDescriptor[]): MediumConnection[] {

@@ -23,7 +23,7 @@ export {
 } from './crossbar-filter.js';
 export { videoDecoderMinidriver, VIDEO_DECODER_FILTER_GUID } from './video-decoder-filter.js';
 export { tvCaptureMinidriver, TvCapturePin, TV_CAPTURE_FILTER_GUID } from './tv-capture-filter.js';
-export { tvMediums, type TvMediums } from './tv-mediums.js';
+export { tvMediums, TV_CARD_MEDIUM_SET, type TvMediums } from './tv-mediums.js';
 export {
   AnalogVideoStandard,
   ksStandardOf,
