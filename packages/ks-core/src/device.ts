@@ -4,7 +4,9 @@ import { TypedEmitter, type EmitterBaseEvents, type Listener } from './event.js'
 import { KsFilterFactory } from './filter-factory.js';
 import type { KsFilter, Minidriver } from './filter.js';
 import { KsError, KsStateError } from './ks-error.js';
+import type { KsTime } from './ks-time.js';
 import { silentLogger, type Logger } from './logger.js';
+import { DEFAULT_STOP_GRACE } from './queue.js';
 
 /** Options of {@link createDevice}. */
 export interface KsDeviceOptions {
@@ -14,6 +16,13 @@ export interface KsDeviceOptions {
   readonly minidrivers: readonly Minidriver[];
   /** The device clock (default `SystemClock`); inject a `ManualClock` in tests. */
   readonly clock?: Clock;
+  /**
+   * How long a pin's stop (also through `close()` and hot-unplug) waits, on the device clock, for
+   * the consumer to release frames it holds before revoking them (100 ns, ≥ 0; default one second,
+   * `DEFAULT_STOP_GRACE`; 0 revokes at once). Frames delivered and not taken are reclaimed at once
+   * whatever this is. See `KsQueue.stop` and `Frame`.
+   */
+  readonly stopGrace?: KsTime;
   /** Parent logger (default silent); the device logs through a child. */
   readonly logger?: Logger;
   /**
@@ -46,6 +55,8 @@ type DeviceState =
 export class KsDevice {
   readonly name: string;
   readonly clock: Clock;
+  /** See `KsDeviceOptions.stopGrace`. */
+  readonly stopGrace: KsTime;
   readonly logger: Logger;
   /** Filter factories, one per minidriver, in the order given. */
   readonly factories: readonly KsFilterFactory[];
@@ -62,12 +73,16 @@ export class KsDevice {
       throw new TypeError('a device needs at least one minidriver');
     this.name = options.name;
     this.clock = options.clock ?? new SystemClock();
+    const grace = options.stopGrace ?? DEFAULT_STOP_GRACE;
+    if (typeof grace !== 'bigint') throw new TypeError(`stopGrace must be a KsTime (bigint)`);
+    if (grace < 0n) throw new RangeError(`stopGrace must not be negative, got ${grace}`);
+    this.stopGrace = grace;
     this.logger = (options.logger ?? silentLogger()).child({ device: options.name });
     this.#onClose = options.onClose;
     this.#emitter = new TypedEmitter<DeviceEvents>((error, event) =>
       this.logger.error({ err: error, event }, 'listenerError listener threw'),
     );
-    const owner = { clock: this.clock, guard: (op: string) => this.guard(op) };
+    const owner = { clock: this.clock, stopGrace: grace, guard: (op: string) => this.guard(op) };
     this.factories = Object.freeze(
       options.minidrivers.map((md, i) => {
         if (

@@ -1,12 +1,15 @@
 // KsFilterFactory: creates filter instances of one minidriver's descriptor on a device.
 import type { Clock } from './clock.js';
 import type { FilterDescriptor } from './descriptors.js';
+import type { KsTime } from './ks-time.js';
 import { KsFilter, type FilterOwner, type Minidriver } from './filter.js';
 import type { Logger } from './logger.js';
 
 /** What a factory needs from its device (implemented by KsDevice). */
 export interface FactoryOwner {
   readonly clock: Clock;
+  /** How long a pin's stop waits for its consumer's held frames before revoking them. */
+  readonly stopGrace: KsTime;
   guard(operation: string): void;
 }
 
@@ -38,6 +41,11 @@ export class KsFilterFactory implements FilterOwner {
 
   get clock(): Clock {
     return this.#owner.clock;
+  }
+
+  /** The device's stop grace period (see `KsDeviceOptions.stopGrace`). */
+  get stopGrace(): KsTime {
+    return this.#owner.stopGrace;
   }
 
   /** Open filter instances. */

@@ -1,5 +1,6 @@
 // KsFilter: a filter instance with pin instances (instance counts), topology, properties/events, master clock, and the Minidriver contract.
 import type { Clock } from './clock.js';
+import type { KsTime } from './ks-time.js';
 import type { Communication, DataFlow, FilterDescriptor, PinDescriptor } from './descriptors.js';
 import { PropSetId } from './known-guids.js';
 import { PinProperty } from './property-ids.js';
@@ -53,6 +54,8 @@ export interface Minidriver<F = unknown, P = unknown> {
 /** What a filter needs from its factory/device (implemented by KsFilterFactory). */
 export interface FilterOwner {
   readonly clock: Clock;
+  /** How long a pin's stop waits for its consumer's held frames before revoking them. */
+  readonly stopGrace: KsTime;
   /** Throws (typed) when the device can no longer take calls. */
   guard(operation: string): void;
   /** @internal The filter closed. */
@@ -184,6 +187,11 @@ export class KsFilter implements PinOwner {
   /** The device clock. */
   get clock(): Clock {
     return this.#owner.clock;
+  }
+
+  /** The device's stop grace period (see `KsDeviceOptions.stopGrace`). */
+  get stopGrace(): KsTime {
+    return this.#owner.stopGrace;
   }
 
   /** The filter-wide master clock, if assigned. */

@@ -4,13 +4,19 @@ import { StreamHeader } from './stream-header.js';
 
 /**
  * Slot ownership states. A slot moves `Free → Queued → Mapped → Filled → Held → Free`; the cancel paths
- * `Queued | Mapped | Filled → Free` return a slot that never reached (or never was taken by) a consumer.
+ * `Queued | Mapped | Filled → Free` return a slot that never reached (or never was taken by) a consumer, and
+ * the revoke path `Held → Free` is the producer taking a frame back from a consumer at stop.
  *
  * - `Free`: owned by nobody; the queue may take it.
  * - `Queued`: in the pin's queue, not yet referenced by the hardware.
  * - `Mapped`: referenced by a stream-pointer clone; the hardware (or the minidriver) may write its data.
  * - `Filled`: completed and stamped; in the hand-off ring, waiting for the consumer to take it.
- * - `Held`: taken by the consumer, which must `release()` it.
+ * - `Held`: taken by the consumer, which must `release()` it (or have it revoked at stop).
+ *
+ * The state word of a slot holds the state in bits 0…2 and the slot's generation in bits 3…30: the
+ * generation grows by one on every return to `Free`, so an owner that remembers the whole word it took
+ * (`takeFilled`) can give it back exactly once (`releaseHeld`); a release after the slot was reclaimed
+ * finds another generation and is refused (a stale release), however the slot has been reused since.
  */
 export const SlotState = {
   Free: 0,
@@ -26,6 +32,21 @@ const SLOT_STATE_NAMES = ['Free', 'Queued', 'Mapped', 'Filled', 'Held'] as const
 /** Name of a slot state for messages (`'Free'`, …); `'Invalid(n)'` for a corrupt word. */
 export function slotStateName(state: number): string {
   return SLOT_STATE_NAMES[state] ?? `Invalid(${state})`;
+}
+
+const STATE_MASK = 7;
+const GENERATION_SHIFT = 3;
+/** Generations wrap at 2^28 so the state word stays a positive int32. */
+const GENERATION_MASK = 0x0fff_ffff;
+
+/** State part of a slot state word. */
+export function stateOfWord(word: number): SlotState {
+  return (word & STATE_MASK) as SlotState;
+}
+
+/** Generation part of a slot state word (returns to `Free` so far, modulo 2^28). */
+export function generationOfWord(word: number): number {
+  return word >>> GENERATION_SHIFT;
 }
 
 /** Legal transitions, indexed `from * 8 + to`; everything else is a bug in the caller. */
@@ -129,6 +150,7 @@ const C_OUTSTANDING = 8;
 const C_PLANE_COUNT = 9;
 const C_PLANES = 10; // up to MAX_PLANES words
 const MAX_PLANES = 4;
+const C_STALE_RELEASES = 14;
 const CONTROL_BYTES = 64;
 
 /** Bytes of the per-slot header (one cache line). Field layout: see `stream-header.ts`. */
@@ -342,12 +364,26 @@ export class FramePool {
   /** Current state of a slot (an atomic load). */
   state(slot: number): SlotState {
     this.checkSlot(slot);
-    return Atomics.load(this.words, this.stateIndex[slot] ?? 0) as SlotState;
+    return (Atomics.load(this.words, this.stateIndex[slot] ?? 0) & STATE_MASK) as SlotState;
   }
 
   /**
-   * Moves a slot `from → to` with one `Atomics.compareExchange`. Keeps the outstanding count (slots not
-   * `Free`) and wakes `whenAllFree()` waiters in any thread when it reaches zero.
+   * The whole state word of a slot (state and generation, see {@link SlotState}), an atomic load: the
+   * ownership token a consumer compares to learn whether a frame it holds is still its own.
+   */
+  stateWord(slot: number): number {
+    this.checkSlot(slot);
+    return Atomics.load(this.words, this.stateIndex[slot] ?? 0);
+  }
+
+  /** Times the slot returned to `Free` (modulo 2^28), an atomic load. */
+  generation(slot: number): number {
+    return this.stateWord(slot) >>> GENERATION_SHIFT;
+  }
+
+  /**
+   * Moves a slot `from → to` with `Atomics.compareExchange`, whatever its generation. Keeps the outstanding
+   * count (slots not `Free`) and wakes `whenAllFree()` waiters in any thread when it reaches zero.
    * @throws SlotStateError when the slot is not in `from` or `from → to` is not a legal transition.
    */
   transition(slot: number, from: SlotState, to: SlotState): void {
@@ -373,11 +409,81 @@ export class FramePool {
       );
     }
     const index = this.stateIndex[slot] ?? 0;
-    if (Atomics.compareExchange(this.words, index, from, to) !== from) return false;
+    for (;;) {
+      const word = Atomics.load(this.words, index);
+      if ((word & STATE_MASK) !== from) return false;
+      if (this.commit(index, word, to)) return true;
+      // Another thread moved the slot between the load and the exchange: look again.
+    }
+  }
+
+  /**
+   * Consumer side: takes a delivered frame (`Filled → Held`) if the slot's generation still ends in
+   * `generationTag` (its low `tagBits` bits, as the hand-off ring carries it). No allocation, no throw.
+   * @returns the slot's new state word (the token `releaseHeld` needs), or -1 when the slot is not that
+   *   delivered frame any more (reclaimed by a stop, or reused since).
+   */
+  takeFilled(slot: number, generationTag: number, tagBits: number): number {
+    const index = this.stateIndex[slot];
+    if (index === undefined) return -1;
+    const mask = (1 << tagBits) - 1;
+    for (;;) {
+      const word = Atomics.load(this.words, index);
+      if ((word & STATE_MASK) !== SlotState.Filled) return -1;
+      if (((word >>> GENERATION_SHIFT) & mask) !== generationTag) return -1;
+      const held = (word & ~STATE_MASK) | SlotState.Held;
+      if (Atomics.compareExchange(this.words, index, word, held) === word) return held;
+    }
+  }
+
+  /**
+   * Consumer side: gives back a frame not taken yet (`Filled → Free`) with the same generation check as
+   * `takeFilled`. No allocation, no throw.
+   * @returns false when the slot is not that delivered frame any more.
+   */
+  returnFilled(slot: number, generationTag: number, tagBits: number): boolean {
+    const index = this.stateIndex[slot];
+    if (index === undefined) return false;
+    const mask = (1 << tagBits) - 1;
+    for (;;) {
+      const word = Atomics.load(this.words, index);
+      if ((word & STATE_MASK) !== SlotState.Filled) return false;
+      if (((word >>> GENERATION_SHIFT) & mask) !== generationTag) return false;
+      if (this.commit(index, word, SlotState.Free)) return true;
+    }
+  }
+
+  /**
+   * Consumer side: releases a held frame (`Held → Free`) only if the slot still carries `heldWord`, the
+   * token `takeFilled` returned. When the frame was revoked meanwhile (stop took it back; the slot may
+   * already serve the next run) nothing changes, the pool's `staleReleases` count grows and the result is
+   * false. No allocation, no throw.
+   */
+  releaseHeld(slot: number, heldWord: number): boolean {
+    const index = this.stateIndex[slot];
+    if (index === undefined || (heldWord & STATE_MASK) !== SlotState.Held) return false;
+    if (this.commit(index, heldWord, SlotState.Free)) return true;
+    Atomics.add(this.words, C_STALE_RELEASES, 1);
+    return false;
+  }
+
+  /** Releases refused because the frame had been revoked (`releaseHeld` returning false), over the pool's life. */
+  get staleReleases(): number {
+    return Atomics.load(this.words, C_STALE_RELEASES);
+  }
+
+  /** One compare-exchange of a state word to state `to` (a new generation on `Free`), with the counts. */
+  private commit(index: number, word: number, to: SlotState): boolean {
+    const from = word & STATE_MASK;
+    const generation = word >>> GENERATION_SHIFT;
+    const next =
+      to === SlotState.Free
+        ? (((generation + 1) & GENERATION_MASK) << GENERATION_SHIFT) | to
+        : (generation << GENERATION_SHIFT) | to;
+    if (Atomics.compareExchange(this.words, index, word, next) !== word) return false;
     if (from === SlotState.Free) {
       Atomics.add(this.words, C_OUTSTANDING, 1);
     } else if (to === SlotState.Free) {
-      this.headers.bumpGeneration(slot);
       if (Atomics.sub(this.words, C_OUTSTANDING, 1) === 1) Atomics.notify(this.words, C_OUTSTANDING);
     }
     return true;

@@ -5,6 +5,7 @@ import { attachFrameStream } from './frame-stream.js';
 import type { FrameStreamHandle } from './frame-stream.js';
 import { KsStateError } from './ks-error.js';
 import { ksTime } from './ks-time.js';
+import { ManualClock } from './manual-clock.js';
 import { KsQueue } from './queue.js';
 import { FrameStatus } from './stream-header.js';
 import { StreamInvariantChecker } from './testing/invariant-checker.js';
@@ -13,15 +14,19 @@ import { WorkerConsumer } from './testing/worker-consumer.js';
 const PERIOD = ksTime(400_000);
 const START = ksTime(0);
 
+const GRACE = ksTime(10_000_000);
+
 function setup(
   slotCount = 4,
   dataBytes = 64,
-): { pool: FramePool; queue: KsQueue; checker: StreamInvariantChecker } {
+): { pool: FramePool; queue: KsQueue; checker: StreamInvariantChecker; clock: ManualClock } {
   const pool = FramePool.allocate({ slotCount, dataBytes });
-  const queue = new KsQueue(pool, { name: 'stream test' });
+  // Stop's grace period runs on this clock: it passes only when a test advances it.
+  const clock = new ManualClock(0n);
+  const queue = new KsQueue(pool, { name: 'stream test', clock, stopGrace: GRACE });
   const checker = new StreamInvariantChecker();
   checker.attach(queue);
-  return { pool, queue, checker };
+  return { pool, queue, checker, clock };
 }
 
 /** Fills one frame: its sequence in the first 4 bytes (LE), byte 8 cleared for the consumer's mark. */
@@ -83,15 +88,20 @@ describe('FrameStream on the main thread', () => {
     const frames = queue.frames();
     queue.start({ start: START, period: PERIOD });
     const seen: number[] = [];
+    let allSeen: () => void = () => undefined;
+    const twenty = new Promise<void>((r) => (allSeen = r));
     const consumer = (async () => {
       for await (const f of frames) {
         checker.consumerSaw(f.sequence, frames.state === 'ended');
         expect(f.data[0]).toBe(f.sequence & 0xff);
         seen.push(f.sequence);
         f.release();
+        if (seen.length === 20) allSeen();
       }
     })();
     await produce(queue, 20);
+    // Stop discards what the consumer has not taken yet: let it take the last frames first.
+    await twenty;
     await queue.stop();
     await consumer;
     expect(seen).toEqual(Array.from({ length: 20 }, (_, i) => i));
@@ -204,7 +214,8 @@ describe('FrameStream on the main thread', () => {
     produceOne(queue);
     queue.takeFrame();
     queue.completeAll(FrameStatus.Disconnected);
-    const stop = queue.stop();
+    // As the pin does on removal: the Disconnected frames stay readable, telling the consumer why.
+    const stop = queue.stop(undefined, { keepDelivered: true });
     const statuses: number[] = [];
     for await (const f of frames) {
       statuses.push(f.status);
@@ -227,6 +238,7 @@ describe('FrameStream in a Worker', () => {
     try {
       queue.start({ start: START, period: PERIOD });
       await produce(queue, 25);
+      await consumer.whenConsumed(25);
       await queue.stop();
       const report = await consumer.report;
       for (const s of report.sequences) checker.consumerSaw(s);
@@ -251,13 +263,13 @@ describe('FrameStream in a Worker', () => {
     }
   });
 
-  it('stop waits for frames a Worker holds and completes when it releases them', async () => {
+  it('stop waits (within the grace period) for frames a Worker holds and completes when it releases them', async () => {
     const { pool, queue, checker } = setup(4, 64);
     const consumer = await WorkerConsumer.start(queue.shareStream(), { hold: 2 });
     try {
       queue.start({ start: START, period: PERIOD });
       for (let i = 0; i < 3; i++) produceOne(queue);
-      await consumer.whenHolding(2);
+      await consumer.whenConsumed(3); // holds two, released the third
       let stopped = false;
       const stop = queue.stop().then(() => (stopped = true));
       await consumer.ended;
@@ -265,7 +277,7 @@ describe('FrameStream in a Worker', () => {
       expect(queue.state).toBe('stopping');
       expect(stopped).toBe(false);
       expect(pool.census().held).toBe(2);
-      consumer.releaseHeld();
+      await consumer.releaseHeld();
       await stop;
       expect(pool.outstanding).toBe(0);
       const report = await consumer.report;
@@ -309,5 +321,80 @@ describe('consumer that dies', () => {
     expect(pool.outstanding).toBe(0);
     // The consumer side is free again.
     queue.frames().close();
+  });
+});
+
+describe('stop never waits for a stuck consumer', () => {
+  it('a Worker that stops reading with frames queued to it: stop reclaims them at once; its stream ends when it reads again', async () => {
+    const { pool, queue, checker } = setup(4, 64);
+    const consumer = await WorkerConsumer.start(queue.shareStream(), { readLimit: 1 });
+    try {
+      queue.start({ start: START, period: PERIOD });
+      for (let i = 0; i < 4; i++) produceOne(queue);
+      await consumer.stalled;
+      await queue.stop(); // the clock never moves: nothing is waited for
+      expect(pool.outstanding).toBe(0);
+      expect(queue.stats.reclaimed).toBe(3);
+      consumer.resume();
+      const report = await consumer.report;
+      expect(report.sequences).toEqual([0]);
+      report.sequences.forEach((q) => checker.consumerSaw(q));
+      checker.checkBalance();
+      checker.assertClean();
+    } finally {
+      await consumer.terminate();
+    }
+  });
+
+  it('a Worker holding a frame: revoked when the grace period ends; its late release is a counted no-op; the next run is clean', async () => {
+    const { pool, queue, checker, clock } = setup(2, 64);
+    const stuck = await WorkerConsumer.start(queue.shareStream(), { hold: 1 });
+    const next: WorkerConsumer[] = [];
+    try {
+      queue.start({ start: START, period: PERIOD });
+      produceOne(queue);
+      await stuck.whenHolding(1);
+      let stopped = false;
+      const stop = queue.stop().then(() => (stopped = true));
+      await stuck.ended;
+      await settle();
+      expect(stopped).toBe(false);
+      clock.advance(GRACE);
+      await stop;
+      expect(queue.stats.revoked).toBe(1);
+      expect(pool.outstanding).toBe(0);
+
+      // Restart with a new Worker consumer; both slots are used again before the old one lets go.
+      const fresh = await WorkerConsumer.start(queue.shareStream(), { hold: 2 });
+      next.push(fresh);
+      queue.start({ start: START, period: PERIOD });
+      produceOne(queue);
+      produceOne(queue);
+      await fresh.whenHolding(2);
+      expect(pool.census().held).toBe(2);
+      await stuck.releaseHeld();
+      const late = await stuck.report;
+      expect(late.lateReleases).toBe(1);
+      expect(late.staleReleases).toBe(1);
+      expect(late.revokedAccess).toEqual({
+        name: 'KsStateError',
+        code: 'InvalidDeviceState',
+        current: 'revoked',
+      });
+      expect(pool.staleReleases).toBe(1);
+      // The new run's frames were not touched by the stale release.
+      expect(pool.census().held).toBe(2);
+      await fresh.releaseHeld();
+      await queue.stop();
+      const report = await fresh.report;
+      expect(report.sequences).toEqual([0, 1]);
+      expect(report.lateReleases).toBe(0);
+      expect(pool.census()).toEqual({ free: 2, queued: 0, mapped: 0, filled: 0, held: 0 });
+      checker.checkBalance();
+      checker.assertClean();
+    } finally {
+      await stuck.terminate();
+      for (const c of next) await c.terminate();
+    }
   });
 });

@@ -1,8 +1,8 @@
 // FrameStream: the consumer side of a pin's queue, an async iterator of zero-copy frames, same API in a Worker.
-import { FramePool, SlotState } from './frame-pool.js';
+import { FramePool } from './frame-pool.js';
 import type { FramePoolHandle } from './frame-pool.js';
 import { KsStateError } from './ks-error.js';
-import { RingConsumer, SlotRing } from './slot-ring.js';
+import { SlotRing } from './slot-ring.js';
 import type { SlotRingHandle } from './slot-ring.js';
 import type { FrameStatus } from './stream-header.js';
 import type { StreamHeader } from './stream-header.js';
@@ -18,15 +18,48 @@ export interface FrameStreamHandle {
   readonly name: string;
 }
 
+// A hand-off ring entry ("ticket"): slot in bits 0…9, consumer epoch (the ring's end count) in bits
+// 10…19, the slot's generation in bits 20…30, each modulo its width. The epoch keeps a consumer from
+// taking frames of a later run; the generation keeps it from taking a slot reclaimed and reused since.
+const TICKET_SLOT_MASK = 0x3ff;
+const TICKET_EPOCH_SHIFT = 10;
+const TICKET_EPOCH_MASK = 0x3ff;
+const TICKET_GENERATION_SHIFT = 20;
+/** Bits of the slot generation a ticket carries. */
+const TICKET_GENERATION_BITS = 11;
+
+/** @internal The hand-off ring entry of a delivered frame (see above). Pools have at most 1024 slots. */
+export function deliveryTicket(slot: number, epoch: number, generation: number): number {
+  return (
+    slot |
+    ((epoch & TICKET_EPOCH_MASK) << TICKET_EPOCH_SHIFT) |
+    ((generation & ((1 << TICKET_GENERATION_BITS) - 1)) << TICKET_GENERATION_SHIFT)
+  );
+}
+
+/** @internal The slot of a hand-off ring entry. */
+export function ticketSlot(ticket: number): number {
+  return ticket & TICKET_SLOT_MASK;
+}
+
 /**
- * One delivered frame: a window on a pool slot, valid from delivery until `release()`.
+ * One delivered frame: a window on a pool slot, valid from delivery until `release()` or until a stop
+ * revokes it.
  *
  * Zero copy: `data` is the slot's own view into the SharedArrayBuffer the producer wrote. Frame objects are
  * preallocated (one per slot) and reused when the slot is delivered again, so do not keep a frame after
  * releasing it: every accessor throws `KsStateError` (current state `released`) until the slot comes back.
+ *
+ * Ownership: the consumer holds the frame from delivery until it calls `release()`. A stop (and a hot-unplug
+ * or `KsQueue.reclaimFromConsumer()`) may revoke it first, after the queue's grace period: the slot goes
+ * back to the pool with a new generation, the accessors then throw `KsStateError` (current state
+ * `revoked`), and a later `release()` is a harmless stale release (it returns false and is counted in
+ * `FrameStream.staleReleases` and `FramePool.staleReleases`); it never touches the slot, which may already
+ * hold a frame of the next run.
  */
 export class Frame {
   private live = false;
+  private word = -1;
 
   /** @internal Created by FrameStream only. */
   constructor(
@@ -37,14 +70,19 @@ export class Frame {
     readonly slot: number,
   ) {}
 
-  /** True between delivery and `release()`. */
+  /** True between delivery and `release()`, unless the frame was revoked meanwhile. */
   get held(): boolean {
-    return this.live;
+    return this.live && this.stream.framePool.stateWord(this.slot) === this.word;
+  }
+
+  /** True when a stop took the frame back before it was released (`release()` is then a stale no-op). */
+  get revoked(): boolean {
+    return this.live && this.stream.framePool.stateWord(this.slot) !== this.word;
   }
 
   /**
    * The slot's data bytes (the whole slot; the frame is the first `bytesUsed`). Borrowed until release.
-   * @throws KsStateError after release.
+   * @throws KsStateError after release (current `released`) or revocation (current `revoked`).
    */
   get data(): Uint8Array {
     this.check('data');
@@ -52,7 +90,7 @@ export class Frame {
   }
   /**
    * Plane `plane` of the frame (e.g. 1 = the UV plane of NV12), a view made once at allocation.
-   * @throws KsStateError after release; RangeError for a plane the pool does not have.
+   * @throws KsStateError after release or revocation; RangeError for a plane the pool does not have.
    */
   plane(plane: number): Uint8Array {
     this.check('plane');
@@ -101,22 +139,28 @@ export class Frame {
 
   /**
    * Gives the slot back to the queue (`Held → Free`). Must be called exactly once per delivered frame, also
-   * after the stream ended (stop waits for it).
-   * @throws KsStateError when the frame was already released.
+   * after the stream ended (a stop waits for it during its grace period). Releasing a frame a stop already
+   * revoked is allowed and changes nothing: it returns false and counts as a stale release.
+   * @returns true when the slot went back, false for a stale release (the frame had been revoked).
+   * @throws KsStateError when the frame was already released (a double release is a bug).
    */
-  release(): void {
-    this.check('release');
+  release(): boolean {
+    if (!this.live) throw new KsStateError(`frame (slot ${this.slot})`, 'release', 'released', ['held']);
     this.live = false;
-    this.stream.releaseSlot(this.slot);
+    return this.stream.releaseSlot(this.slot, this.word);
   }
 
-  /** @internal */
-  arm(): void {
+  /** @internal Called by FrameStream when it took the slot with state word `word`. */
+  arm(word: number): void {
+    this.word = word;
     this.live = true;
   }
 
   private check(operation: string): void {
     if (!this.live) throw new KsStateError(`frame (slot ${this.slot})`, operation, 'released', ['held']);
+    if (this.stream.framePool.stateWord(this.slot) !== this.word) {
+      throw new KsStateError(`frame (slot ${this.slot})`, operation, 'revoked', ['held']);
+    }
   }
 }
 
@@ -130,10 +174,14 @@ const DONE: IteratorResult<Frame> = Object.freeze({ done: true, value: undefined
  * class runs on the main thread (`KsQueue.frames()`) and in a Worker (`attachFrameStream(handle)`).
  *
  * - Frames arrive in order; nothing is copied (`frame.data` is the producer's memory).
- * - At stop the iterator finishes after the frames delivered before the stop.
+ * - Stop ends the stream: frames delivered but not taken yet are reclaimed by the producer at once (the
+ *   iterator finishes at its next look; on hot-unplug the frames completed `Disconnected` stay readable
+ *   during the queue's grace period). Frames taken and not released are revoked when the grace period
+ *   ends (see {@link Frame}); releasing one late is a counted stale release, never an error.
  * - Breaking out of the loop (or `close()`) detaches: frames delivered and not yet taken are given back;
  *   frames already taken stay held until released.
- * - Only one stream may be attached to a queue at a time (single consumer).
+ * - Only one stream may be attached to a queue at a time (single consumer); an attachment lapses at the
+ *   stop that ends its stream, so a consumer that stopped reading never blocks the next run's consumer.
  *
  * Waiting uses `Atomics.waitAsync`: it never blocks the thread.
  */
@@ -143,18 +191,21 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
   private readonly filled: SlotRing;
   private readonly released: SlotRing;
   private readonly baseline: number;
+  private readonly epochTag: number;
   private readonly framesBySlot: Frame[];
   private readonly results: IteratorResult<Frame>[];
   private _state: FrameStreamState = 'open';
   private waiting = false;
   private heldCount = 0;
   private taken = 0;
+  private stale = 0;
 
   private constructor(pool: FramePool, filled: SlotRing, released: SlotRing, baseline: number, name: string) {
     this.pool = pool;
     this.filled = filled;
     this.released = released;
     this.baseline = baseline;
+    this.epochTag = (baseline & TICKET_EPOCH_MASK) << TICKET_EPOCH_SHIFT;
     this.name = name;
     this.framesBySlot = [];
     this.results = [];
@@ -166,8 +217,8 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
   }
 
   /**
-   * @internal Used by KsQueue.frames(); takes the consumer side of the ring.
-   * @throws KsStateError when another consumer is attached.
+   * @internal Used by KsQueue.frames(); takes the consumer side of the ring for epoch `baseline`.
+   * @throws KsStateError when another consumer of that epoch is attached.
    */
   static open(
     pool: FramePool,
@@ -176,9 +227,8 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
     baseline: number,
     name: string,
   ): FrameStream {
-    if (!filled.tryLock(RingConsumer.Consumer)) {
-      const holder = filled.lockHolder === RingConsumer.Consumer ? 'consumer attached' : 'draining';
-      throw new KsStateError(`${name} frame stream`, 'attach', holder, ['no consumer attached']);
+    if (!filled.tryAttach(baseline)) {
+      throw new KsStateError(`${name} frame stream`, 'attach', 'consumer attached', ['no consumer attached']);
     }
     return new FrameStream(pool, filled, released, baseline, name);
   }
@@ -188,7 +238,7 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
     return this._state;
   }
 
-  /** Frames taken and not yet released. */
+  /** Frames taken and not yet released (a revoked frame counts until its stale release). */
   get held(): number {
     return this.heldCount;
   }
@@ -196,6 +246,11 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
   /** Frames taken from the queue so far. */
   get received(): number {
     return this.taken;
+  }
+
+  /** Releases of frames a stop had already revoked (each ignored). */
+  get staleReleases(): number {
+    return this.stale;
   }
 
   /** The pool this stream reads (a view of the producer's memory). */
@@ -241,40 +296,57 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
    */
   close(): void {
     if (this._state === 'ended') return;
-    for (let s = this.filled.pop(); s >= 0; s = this.filled.pop()) {
-      this.pool.transition(s, SlotState.Filled, SlotState.Free);
-      this.released.push(s);
+    // After the stream's stop the producer has taken back what was delivered; nothing here is ours.
+    if (this.filled.ends === this.baseline) {
+      for (;;) {
+        const t = this.filled.popIf(TICKET_EPOCH_MASK << TICKET_EPOCH_SHIFT, this.epochTag);
+        if (t < 0) break;
+        const slot = t & TICKET_SLOT_MASK;
+        if (this.pool.returnFilled(slot, t >>> TICKET_GENERATION_SHIFT, TICKET_GENERATION_BITS)) {
+          this.released.push(slot);
+        }
+      }
     }
     this.finish();
     // A next() waiting in this thread must see the end now, not at the producer's next push.
     this.filled.wake();
   }
 
-  /** @internal Called by Frame.release(). */
-  releaseSlot(slot: number): void {
-    this.pool.transition(slot, SlotState.Held, SlotState.Free);
+  /** @internal Called by Frame.release() with the state word the frame was taken with. */
+  releaseSlot(slot: number, word: number): boolean {
     this.heldCount--;
-    this.released.push(slot);
+    if (this.pool.releaseHeld(slot, word)) {
+      this.released.push(slot);
+      return true;
+    }
+    this.stale++;
+    return false;
   }
 
   private poll(): IteratorResult<Frame> | null {
     if (this._state === 'ended') return DONE;
-    let slot = this.filled.pop();
-    if (slot < 0) {
-      if (this.filled.ends === this.baseline) return null;
-      // The producer pushes every delivered frame before it marks the end: one more look is final.
-      slot = this.filled.pop();
-      if (slot < 0) {
+    for (;;) {
+      let t = this.filled.popIf(TICKET_EPOCH_MASK << TICKET_EPOCH_SHIFT, this.epochTag);
+      if (t === -1) {
+        if (this.filled.ends === this.baseline) return null;
+        // The producer pushes every delivered frame before it marks the end: one more look is final.
+        t = this.filled.popIf(TICKET_EPOCH_MASK << TICKET_EPOCH_SHIFT, this.epochTag);
+      }
+      if (t < 0) {
+        // Empty after the end mark, or the head belongs to a later epoch: this stream is over.
         this.finish();
         return DONE;
       }
+      const slot = t & TICKET_SLOT_MASK;
+      const word = this.pool.takeFilled(slot, t >>> TICKET_GENERATION_SHIFT, TICKET_GENERATION_BITS);
+      // -1: a stop reclaimed the frame between the pop and the take; look again.
+      if (word < 0) continue;
+      this.heldCount++;
+      this.taken++;
+      const f = this.framesBySlot[slot] as Frame;
+      f.arm(word);
+      return this.results[slot] as IteratorResult<Frame>;
     }
-    this.pool.transition(slot, SlotState.Filled, SlotState.Held);
-    this.heldCount++;
-    this.taken++;
-    const f = this.framesBySlot[slot] as Frame;
-    f.arm();
-    return this.results[slot] as IteratorResult<Frame>;
   }
 
   private async wait(): Promise<IteratorResult<Frame>> {
@@ -294,7 +366,7 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
 
   private finish(): void {
     this._state = 'ended';
-    this.filled.unlock(RingConsumer.Consumer);
+    this.filled.detach(this.baseline);
   }
 }
 

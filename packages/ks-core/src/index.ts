@@ -20,8 +20,15 @@ export { CompletionChannel, MappingList, MAPPING_END_OF_FRAME } from './mapping.
 export type { Mapping, CompletionChannelHandle } from './mapping.js';
 export { SlotRing } from './slot-ring.js';
 export type { SlotRingHandle } from './slot-ring.js';
-export { KsQueue } from './queue.js';
-export type { KsQueueOptions, QueueObserver, QueueState, QueueStats, QueueTiming } from './queue.js';
+export { KsQueue, DEFAULT_STOP_GRACE } from './queue.js';
+export type {
+  KsQueueOptions,
+  QueueObserver,
+  QueueState,
+  QueueStats,
+  QueueStopOptions,
+  QueueTiming,
+} from './queue.js';
 export { StreamPointer } from './stream-pointer.js';
 export type { StreamPointerKind } from './stream-pointer.js';
 export { Frame, FrameStream, attachFrameStream } from './frame-stream.js';

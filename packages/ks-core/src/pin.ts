@@ -9,7 +9,7 @@ import { FramePool } from './frame-pool.js';
 import type { FrameStream, FrameStreamHandle } from './frame-stream.js';
 import { intersectRanges, requestOf, type FormatRequest, type IntersectionResult } from './intersection.js';
 import { KsError, KsStateError } from './ks-error.js';
-import { ksTime } from './ks-time.js';
+import { ksTime, type KsTime } from './ks-time.js';
 import { MediaSubtype, PropSetId } from './known-guids.js';
 import { ConnectionProperty, KsStateValue } from './property-ids.js';
 import type { AutomationTable, PropertyItem } from './property-set.js';
@@ -83,8 +83,10 @@ export interface PinOwner {
   /** For messages, e.g. `filter 'Camera' #0`. */
   readonly label: string;
   readonly logger: Logger;
-  /** The device clock (reference time). */
+  /** The device clock (reference time); also times the stop grace period. */
   readonly clock: Clock;
+  /** How long a stop waits for the consumer's held frames before revoking them (see `KsQueue.stop`). */
+  readonly stopGrace: KsTime;
   /** The filter-wide master clock, if one was assigned. */
   readonly masterClock: Clock | undefined;
   /** Throws (typed) when the filter/device can no longer take calls. */
@@ -492,7 +494,8 @@ export class KsPin {
     if (streaming !== undefined) {
       try {
         streaming.queue.completeAll(FrameStatus.Disconnected);
-        void streaming.queue.stop();
+        // The Disconnected frames stay readable for the grace period: they tell the consumer why.
+        void streaming.queue.stop(undefined, { keepDelivered: true });
       } catch (err) {
         this.#log.error({ err }, 'completing frames on removal failed');
       }
@@ -608,7 +611,12 @@ export class KsPin {
       } catch (err) {
         throw KsError.from(err, 'InsufficientResources', `${this.label}: cannot allocate the frame pool`);
       }
-      const queue = new KsQueue(pool, { logger: this.#log, name: this.label });
+      const queue = new KsQueue(pool, {
+        logger: this.#log,
+        name: this.label,
+        clock: this.#owner.clock,
+        stopGrace: this.#owner.stopGrace,
+      });
       const streaming: Streaming = { framing, pool, queue };
       // The pool exists before the dispatch so the minidriver can register it with the hardware.
       this.#state = streamingState('acquire', streaming);

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
 import { FramePool, SlotState } from './frame-pool.js';
 import { KsStateError } from './ks-error.js';
-import { ksTime } from './ks-time.js';
+import { ksTime, type KsTime } from './ks-time.js';
+import { ManualClock } from './manual-clock.js';
 import { CompletionChannel } from './mapping.js';
 import { KsQueue } from './queue.js';
 import { FrameFlags, FrameStatus } from './stream-header.js';
@@ -15,10 +16,18 @@ import { StreamInvariantChecker } from './testing/invariant-checker.js';
 const PERIOD = ksTime(333_333);
 const START = ksTime(10_000_000);
 
-function setup(slotCount = 4, dataBytes = 256): { pool: FramePool; queue: KsQueue } {
+const GRACE = ksTime(10_000_000);
+
+function setup(
+  slotCount = 4,
+  dataBytes = 256,
+  stopGrace: KsTime = GRACE,
+): { pool: FramePool; queue: KsQueue; clock: ManualClock } {
   const pool = FramePool.allocate({ slotCount, dataBytes });
-  const queue = new KsQueue(pool, { name: 'test pin' });
-  return { pool, queue };
+  // The stop grace period runs on this clock: it passes only when a test advances it.
+  const clock = new ManualClock(0n);
+  const queue = new KsQueue(pool, { name: 'test pin', clock, stopGrace });
+  return { pool, queue, clock };
 }
 
 /** Flushes pending promise callbacks and Atomics.waitAsync wake-ups (no real-time sleeping). */
@@ -180,7 +189,7 @@ describe('KsQueue basics', () => {
 });
 
 describe('KsQueue stop', () => {
-  it('ends the stream after the delivered frames and resolves only when held frames are released', async () => {
+  it('reclaims delivered frames not taken at once, ends the stream, and waits for a held frame within the grace period', async () => {
     const { pool, queue } = setup(4);
     const frames = queue.frames();
     queue.start({ start: START, period: PERIOD });
@@ -191,20 +200,117 @@ describe('KsQueue stop', () => {
     let stopped = false;
     const stop = queue.stop().then(() => (stopped = true));
     expect(queue.state).toBe('stopping');
-    expect(pool.census()).toEqual({ free: 2, queued: 0, mapped: 0, filled: 1, held: 1 });
-    const rest: number[] = [];
-    for await (const f of frames) {
-      rest.push(f.sequence);
-      f.release();
-    }
-    expect(rest).toEqual([1]);
+    // Frame 1 was delivered but never taken: back in the pool at once, like vb2's STREAMOFF.
+    expect(pool.census()).toEqual({ free: 3, queued: 0, mapped: 0, filled: 0, held: 1 });
+    expect(queue.stats).toMatchObject({ reclaimed: 1, revoked: 0, cancelled: 1 });
+    expect((await frames.next()).done).toBe(true);
     await settle();
     expect(stopped).toBe(false);
     expect(queue.state).toBe('stopping');
-    held?.release();
+    expect(held?.sequence).toBe(0); // still the consumer's until the grace period ends
+    expect(held?.release()).toBe(true);
     await stop;
     expect(queue.state).toBe('stopped');
     expect(pool.outstanding).toBe(0);
+    expect(pool.staleReleases).toBe(0);
+  });
+
+  it('a consumer that never reads: stop resolves without waiting, balance intact, the next consumer streams', async () => {
+    const { pool, queue } = setup(3);
+    const idle = queue.frames(); // attached, never polled
+    queue.start({ start: START, period: PERIOD });
+    for (let i = 0; i < 3; i++) queue.takeFrame()?.complete(1);
+    expect(pool.census().filled).toBe(3);
+    await queue.stop(); // the clock never moves: nothing to wait for
+    expect(pool.outstanding).toBe(0);
+    expect(queue.stats.reclaimed).toBe(3);
+    // Its attachment lapsed with the stop: a new consumer attaches without the old one closing.
+    const next = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    expect(idle.tryNext()).toBeNull();
+    expect(idle.state).toBe('ended');
+    const f = next.tryNext();
+    expect(f?.sequence).toBe(0);
+    f?.release();
+    await queue.stop();
+    expect(pool.outstanding).toBe(0);
+  });
+
+  it('revokes a held frame when the grace period ends; the late release is a counted no-op that never touches the next run', async () => {
+    const { pool, queue, clock } = setup(2);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    const kept = frames.tryNext();
+    if (kept === null) throw new Error('no frame');
+    const slot = kept.slot;
+    let stopped = false;
+    const stop = queue.stop().then(() => (stopped = true));
+    clock.advance(GRACE - 1n);
+    await settle();
+    expect(stopped).toBe(false);
+    clock.advance(1n);
+    await stop;
+    expect(queue.stats).toMatchObject({ revoked: 1, reclaimed: 0 });
+    expect(pool.outstanding).toBe(0);
+    expect(kept.revoked).toBe(true);
+    expect(kept.held).toBe(false);
+    expectStateError(() => kept.data, 'revoked');
+    expect(frames.tryNext()).toBeNull();
+    expect(frames.state).toBe('ended');
+
+    // Next run: both slots are used again, including the revoked one, by a new consumer.
+    const again = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    queue.takeFrame()?.complete(1);
+    const a = again.tryNext();
+    const b = again.tryNext();
+    const reused = a?.slot === slot ? a : b;
+    expect(reused?.slot).toBe(slot);
+    expect(pool.state(slot)).toBe(SlotState.Held);
+    // The old consumer finally releases: refused, counted, and the new owner's frame is untouched.
+    expect(kept.release()).toBe(false);
+    expect(frames.staleReleases).toBe(1);
+    expect(pool.staleReleases).toBe(1);
+    expect(pool.state(slot)).toBe(SlotState.Held);
+    expect(reused?.held).toBe(true);
+    expect(() => kept.release()).toThrow(KsStateError); // twice is still a bug
+    a?.release();
+    b?.release();
+    await queue.stop();
+    expect(pool.census()).toEqual({ free: 2, queued: 0, mapped: 0, filled: 0, held: 0 });
+  });
+
+  it('with stopGrace 0 revokes held frames at once', async () => {
+    const { pool, queue } = setup(2, 64, ksTime(0));
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    queue.takeFrame()?.complete(1);
+    const kept = frames.tryNext();
+    await queue.stop();
+    expect(pool.outstanding).toBe(0);
+    expect(kept?.release()).toBe(false);
+    expect(() => new KsQueue(pool, { stopGrace: ksTime(-1) })).toThrow(RangeError);
+  });
+
+  it('reclaimFromConsumer takes everything from a live consumer while running; a new consumer continues the run', () => {
+    const { pool, queue } = setup(3);
+    const frames = queue.frames();
+    queue.start({ start: START, period: PERIOD });
+    for (let i = 0; i < 3; i++) queue.takeFrame()?.complete(1);
+    const kept = frames.tryNext();
+    expect(queue.reclaimFromConsumer()).toBe(3);
+    expect(queue.stats).toMatchObject({ reclaimed: 2, revoked: 1 });
+    expect(frames.tryNext()).toBeNull();
+    expect(frames.state).toBe('ended');
+    expect(kept?.release()).toBe(false);
+    const next = queue.frames();
+    expect(queue.queuedCount).toBe(3);
+    queue.takeFrame()?.complete(1);
+    expect(next.tryNext()?.sequence).toBe(3);
+    expect(pool.census().held).toBe(1);
   });
 
   it('gives back undelivered frames when no consumer is attached', async () => {
@@ -455,7 +561,7 @@ describe('KsQueue stop while stopped', () => {
       state: 'stopped',
       slots: { free: 2, queued: 0, mapped: 0, filled: 0, held: 0 },
       undeliveredClones: 0,
-      stats: { delivered: 0, dropped: 0, cancelled: 0 },
+      stats: { delivered: 0, dropped: 0, cancelled: 0, reclaimed: 0, revoked: 0 },
     });
   });
 

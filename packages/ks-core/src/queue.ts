@@ -1,19 +1,23 @@
 // KsQueue: a pin's frame queue with leading/trailing edges, clones, in-order completion, drops and stop/drain.
+import { SystemClock, type Clock, type ScheduledCallback } from './clock.js';
 import type { FramePool } from './frame-pool.js';
 import { SlotState } from './frame-pool.js';
-import { FrameStream } from './frame-stream.js';
+import { deliveryTicket, FrameStream, ticketSlot } from './frame-stream.js';
 import type { FrameStreamHandle } from './frame-stream.js';
 import { KsStateError } from './ks-error.js';
-import type { KsTime } from './ks-time.js';
+import { fromSeconds, type KsTime } from './ks-time.js';
 import { silentLogger, type Logger } from './logger.js';
 import type { CompletionChannel } from './mapping.js';
-import { RingConsumer, SlotRing } from './slot-ring.js';
+import { SlotRing } from './slot-ring.js';
 import { FrameFlags, FrameStatus } from './stream-header.js';
 import type { StreamHeader } from './stream-header.js';
 import { StreamPointer } from './stream-pointer.js';
 import type { StreamPointerHost } from './stream-pointer.js';
 
-/** Queue states: `stopped` (no frames queued), `running`, `stopping` (waiting for held frames). */
+/**
+ * Queue states: `stopped` (no frames queued), `running`, `stopping` (waiting, at most the grace period, for
+ * frames the consumer holds).
+ */
 export type QueueState = 'stopped' | 'running' | 'stopping';
 
 /** Time base of a run: frame n is presented at `start + n × period` (computed, never accumulated). */
@@ -51,6 +55,23 @@ export interface QueueStats {
   dropped: number;
   /** Clones cancelled (by `cancel`, `cancelAll` or stop). */
   cancelled: number;
+  /** Frames delivered but never taken by the consumer, taken back by stop (or `reclaimFromConsumer`). */
+  reclaimed: number;
+  /** Frames the consumer held and had not released when stop's grace period ended: taken back. */
+  revoked: number;
+}
+
+/** The default {@link KsQueueOptions.stopGrace}: one second. */
+export const DEFAULT_STOP_GRACE: KsTime = fromSeconds(1);
+
+/** Options of {@link KsQueue.stop}. */
+export interface QueueStopOptions {
+  /**
+   * Keep the frames delivered but not yet taken readable by an attached consumer until the grace period
+   * ends, instead of reclaiming them at once. For hot-unplug, where those frames carry the `Disconnected`
+   * status that tells the consumer why the stream ends. Default false.
+   */
+  readonly keepDelivered?: boolean;
 }
 
 /** Options of {@link KsQueue}. */
@@ -59,6 +80,13 @@ export interface KsQueueOptions {
   logger?: Logger;
   /** Name used in errors and logs (e.g. `pin 0 (Capture)`). Default `queue`. */
   name?: string;
+  /** Time source of the stop grace period. Default a `SystemClock`; pins pass their device's clock. */
+  clock?: Clock;
+  /**
+   * How long `stop()` waits for the consumer to release the frames it holds before revoking them
+   * (100 ns, ≥ 0; default {@link DEFAULT_STOP_GRACE}). 0 revokes at once.
+   */
+  stopGrace?: KsTime;
 }
 
 /**
@@ -73,10 +101,14 @@ export interface KsQueueOptions {
  * reports the lost frame with `dropFrame()` and the count goes into the next delivered header. The producer
  * never blocks.
  *
- * Stop: `stop()` cancels every clone and queued frame, marks the end of the stream (consumers finish after
- * the frames already delivered) and resolves when every slot is free, i.e. when the consumer has released
- * what it holds. Until then the state is `stopping` and `snapshot()` says which slots are missing (a
- * consumer that died: `reclaimFromConsumer()`).
+ * Stop (vb2's STREAMOFF, KS's cancellation of outstanding IRPs): `stop()` cancels every clone and queued
+ * frame, ends the consumer's stream, takes back at once the frames delivered to the consumer and not taken
+ * yet, and resolves when every slot is free. Frames the consumer holds (taken, not released) may still be
+ * released during the grace period (`stopGrace` on `clock`); when it ends they are revoked: each slot's
+ * state word goes back to `Free` with a new generation, so the consumer's late `release()` is a counted
+ * stale release that cannot touch the slot, whichever run uses it by then. A stop therefore never waits
+ * longer than the grace period for a consumer, live, stuck or dead. `reclaimFromConsumer()` does the same
+ * at once, without a stop.
  *
  * Threading: every method runs on the producer's thread (usually the main thread); only the consumer may be
  * elsewhere (see `shareStream`).
@@ -91,6 +123,9 @@ export class KsQueue implements StreamPointerHost {
   private readonly released: SlotRing;
   private _state: QueueState = 'stopped';
   private stopPromise: Promise<void> | undefined;
+  private readonly clock: Clock;
+  private readonly stopGrace: KsTime;
+  private graceTimer: ScheduledCallback | undefined;
   private readonly observers: QueueObserver[] = [];
 
   // Frames queued and not yet cloned, oldest first (the leading edge is pending[pendingHead] unless it
@@ -123,13 +158,26 @@ export class KsQueue implements StreamPointerHost {
   private needsScan = false;
   /** The hardware reported frame indices on the channel this run (drops then come from index gaps). */
   private channelIndexed = false;
-  private readonly counters: QueueStats = { delivered: 0, dropped: 0, cancelled: 0 };
+  private readonly counters: QueueStats = {
+    delivered: 0,
+    dropped: 0,
+    cancelled: 0,
+    reclaimed: 0,
+    revoked: 0,
+  };
 
   /**
    * Creates the queue of a pool. Borrows `pool` (the pin owns it); allocates the hand-off rings.
    * The queue starts `stopped`.
+   * @throws RangeError for a negative `stopGrace`.
    */
   constructor(pool: FramePool, options: KsQueueOptions = {}) {
+    const grace = options.stopGrace ?? DEFAULT_STOP_GRACE;
+    if (typeof grace !== 'bigint' || grace < 0n) {
+      throw new RangeError(`stopGrace must be a non-negative KsTime, got ${String(grace)}`);
+    }
+    this.stopGrace = grace;
+    this.clock = options.clock ?? new SystemClock();
     this.pool = pool;
     this.headers = pool.headers;
     this.name = options.name ?? 'queue';
@@ -247,6 +295,8 @@ export class KsQueue implements StreamPointerHost {
     this.counters.delivered = 0;
     this.counters.dropped = 0;
     this.counters.cancelled = 0;
+    this.counters.reclaimed = 0;
+    this.counters.revoked = 0;
     this.stopPromise = undefined;
     this._state = 'running';
     this.needsScan = true;
@@ -439,34 +489,44 @@ export class KsQueue implements StreamPointerHost {
   }
 
   /**
-   * Ends the run: cancels every clone and queued frame (`cancelAll`), marks the end of the stream (the
-   * consumer finishes after the frames already delivered), discards undelivered frames when no consumer is
-   * attached, and resolves when every slot is free (the consumer released what it holds). Idempotent:
-   * while `stopping` it returns the same promise; when `stopped` it resolves at once (and ends an attached
-   * consumer's iterator, which would otherwise wait for a run that is not coming).
-   * The hardware must be stopped before (pass its `channel` to forget its mappings).
+   * Ends the run, after vb2's STREAMOFF. In order: cancels every clone and queued frame (`cancelAll`; the
+   * hardware must be stopped before, pass its `channel` to forget its mappings); ends the consumer's stream
+   * (its iterator finishes at its next look and its attachment lapses); takes back at once the frames
+   * delivered and not yet taken (`Filled → Free`, counted in `stats.reclaimed`; with `keepDelivered` the
+   * attached consumer may still take them until the grace period ends). Frames the consumer holds may be
+   * released during the grace period (`stopGrace` on the queue's clock); then they are revoked
+   * (`Held → Free` with a new generation, counted in `stats.revoked`; the consumer's late `release()` is a
+   * stale release, see `Frame`). Resolves when every slot is free, so never later than the grace period.
+   * Idempotent: while `stopping` it returns the same promise; when `stopped` it resolves at once (and ends
+   * an attached consumer's stream, which would otherwise wait for a run that is not coming).
    */
-  stop(channel?: CompletionChannel): Promise<void> {
+  stop(channel?: CompletionChannel, options: QueueStopOptions = {}): Promise<void> {
     if (this._state === 'stopped') {
       // Nothing runs, but a consumer attached for a run that will not come must not wait forever.
-      if (this.filled.lockHolder === RingConsumer.Consumer) this.filled.markEnd();
+      if (this.filled.attached) this.filled.markEnd();
       return Promise.resolve();
     }
     if (this._state === 'stopping' && this.stopPromise !== undefined) return this.stopPromise;
     this._state = 'stopping';
     for (const o of this.observers) this.notify(o.stopping, o);
     this.cancelAll(channel);
+    const consumerAttached = this.filled.attached;
     this.filled.markEnd();
     this.released.markEnd(); // wakes whenFrameAvailable() waiters
-    if (this.filled.tryLock(RingConsumer.Producer)) {
-      // Nobody will ever take these: give them back so the stop can complete.
-      for (let s = this.filled.pop(); s >= 0; s = this.filled.pop()) {
-        this.pool.transition(s, SlotState.Filled, SlotState.Free);
-      }
-      this.filled.unlock(RingConsumer.Producer);
-    }
+    if (options.keepDelivered !== true || !consumerAttached) this.reclaimDelivered();
     this.log.debug({ outstanding: this.pool.outstanding }, 'queue stopping');
+    if (this.pool.outstanding > 0) {
+      if (this.stopGrace === 0n) this.takeBack();
+      else {
+        this.graceTimer = this.clock.schedule((this.clock.now() + this.stopGrace) as KsTime, () => {
+          this.graceTimer = undefined;
+          if (this._state === 'stopping') this.takeBack();
+        });
+      }
+    }
     this.stopPromise = this.pool.whenAllFree().then(() => {
+      this.graceTimer?.cancel();
+      this.graceTimer = undefined;
       this._state = 'stopped';
       this.log.debug('queue stopped');
       for (const o of this.observers) this.notify(o.stopped, o);
@@ -475,28 +535,26 @@ export class KsQueue implements StreamPointerHost {
   }
 
   /**
-   * Takes back every frame a consumer that is gone (e.g. its Worker exited or crashed) held or had not taken
-   * yet (`Held | Filled → Free`) and frees the consumer side for a new stream, so a pending `stop()` can
-   * complete. Only for a dead consumer: a live one would find its frames pulled from under it.
+   * Takes every frame away from the consumer now, without waiting for it: ends its stream (its attachment
+   * lapses, so a new consumer may attach), reclaims the frames delivered and not taken (`Filled → Free`)
+   * and revokes the frames it holds (`Held → Free`, new generation; its late releases are counted stale
+   * releases and change nothing). For a consumer that is gone or stuck (e.g. its Worker exited), and what
+   * stop's grace period ends with. Safe while the consumer still runs, on any thread. While running, the
+   * freed slots are queued again at the producer's next look.
    * @returns the number of slots taken back.
    */
   reclaimFromConsumer(): number {
-    let n = 0;
-    for (let s = this.filled.pop(); s >= 0; s = this.filled.pop()) {
-      if (this.pool.tryTransition(s, SlotState.Filled, SlotState.Free)) n++;
-    }
-    for (let s = 0; s < this.pool.slotCount; s++) {
-      if (this.pool.tryTransition(s, SlotState.Held, SlotState.Free)) n++;
-    }
-    this.filled.unlock(RingConsumer.Consumer);
+    this.filled.markEnd();
+    const n = this.reclaimDelivered() + this.revokeHeld();
     if (this._state === 'running') this.needsScan = true;
-    if (n > 0) this.log.warn({ reclaimed: n }, 'frames taken back from a consumer that is gone');
+    if (n > 0) this.log.warn({ reclaimed: n }, 'frames taken back from the consumer');
     return n;
   }
 
   /**
    * The consumer side on this thread: `for await (const frame of queue.frames())`. Only one consumer may be
-   * attached at a time. The stream ends at the next stop (after the frames delivered before it).
+   * attached at a time. The stream ends at the next stop (or `reclaimFromConsumer()`); what it holds then is
+   * revoked after the grace period (see `stop`).
    * @throws KsStateError when a consumer is already attached.
    */
   frames(): FrameStream {
@@ -698,7 +756,7 @@ export class KsQueue implements StreamPointerHost {
       for (const o of this.observers) this.notifyDelivered(o, slot);
       this.pool.transition(slot, SlotState.Mapped, SlotState.Filled);
       this.counters.delivered++;
-      this.filled.push(slot);
+      this.filled.push(deliveryTicket(slot, this.filled.ends, this.pool.generation(slot)));
     }
   }
 
@@ -707,6 +765,39 @@ export class KsQueue implements StreamPointerHost {
     if (p !== undefined) p.slot = -1;
     this.cloneDone[slot] = 0;
     if (this.trailing.slot === slot) this.trailing.slot = -1;
+  }
+
+  /** Reclaims frames delivered and not taken: the hand-off ring's tickets, then any Filled slot left. */
+  private reclaimDelivered(): number {
+    let n = 0;
+    for (let t = this.filled.pop(); t >= 0; t = this.filled.pop()) {
+      if (this.pool.tryTransition(ticketSlot(t), SlotState.Filled, SlotState.Free)) n++;
+    }
+    // A consumer may have popped a ticket and not taken the slot yet: its take will now fail.
+    for (let s = 0; s < this.pool.slotCount; s++) {
+      if (this.pool.tryTransition(s, SlotState.Filled, SlotState.Free)) n++;
+    }
+    this.counters.reclaimed += n;
+    return n;
+  }
+
+  /** Revokes every frame the consumer holds (`Held → Free`, new generation). */
+  private revokeHeld(): number {
+    let n = 0;
+    for (let s = 0; s < this.pool.slotCount; s++) {
+      if (this.pool.tryTransition(s, SlotState.Held, SlotState.Free)) n++;
+    }
+    this.counters.revoked += n;
+    return n;
+  }
+
+  /** End of the grace period: everything the consumer still has comes back. */
+  private takeBack(): void {
+    const reclaimed = this.reclaimDelivered();
+    const revoked = this.revokeHeld();
+    if (revoked > 0) {
+      this.log.warn({ reclaimed, revoked }, 'stop revoked frames the consumer had not released');
+    }
   }
 
   private cancelPending(): void {

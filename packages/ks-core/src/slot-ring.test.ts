@@ -1,7 +1,7 @@
 // Tests of SlotRing: FIFO order, capacity, counter wrap-around, consumer lock, async wake-up, property model.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { RingConsumer, SlotRing } from './slot-ring.js';
+import { SlotRing } from './slot-ring.js';
 import type { SlotRingHandle } from './slot-ring.js';
 
 /** Moves both free-running counters to `start` so wrap-around is exercised within a few operations. */
@@ -79,15 +79,31 @@ describe('SlotRing', () => {
     expect(() => SlotRing.attach(junk)).toThrow(TypeError);
   });
 
-  it('lets exactly one side hold the consumer lock', () => {
+  it('attaches one consumer per epoch; an end mark detaches it and a stale detach changes nothing', () => {
     const r = SlotRing.create(2);
-    expect(r.tryLock(RingConsumer.Consumer)).toBe(true);
-    expect(r.tryLock(RingConsumer.Producer)).toBe(false);
-    expect(r.lockHolder).toBe(RingConsumer.Consumer);
-    r.unlock(RingConsumer.Producer); // not the holder: no effect
-    expect(r.lockHolder).toBe(RingConsumer.Consumer);
-    r.unlock(RingConsumer.Consumer);
-    expect(r.tryLock(RingConsumer.Producer)).toBe(true);
+    expect(r.attached).toBe(false);
+    expect(r.tryAttach(r.ends)).toBe(true);
+    expect(r.attached).toBe(true);
+    expect(r.tryAttach(r.ends)).toBe(false);
+    r.detach(r.ends);
+    expect(r.tryAttach(0)).toBe(true);
+    r.markEnd(); // epoch 0 is over: its consumer no longer counts
+    expect(r.attached).toBe(false);
+    expect(r.tryAttach(1)).toBe(true);
+    r.detach(0); // the old consumer detaching late must not detach the new one
+    expect(r.attached).toBe(true);
+    expect(r.tryAttach(1)).toBe(false);
+  });
+
+  it('pops only a matching head with popIf, and pop/popIf share one head', () => {
+    const r = SlotRing.create(4);
+    for (const id of [0x10, 0x21, 0x12]) r.push(id);
+    expect(r.popIf(0xf0, 0x10)).toBe(0x10);
+    expect(r.popIf(0xf0, 0x10)).toBe(-2); // 0x21 stays
+    expect(r.size).toBe(2);
+    expect(r.pop()).toBe(0x21);
+    expect(r.popIf(0xf0, 0x10)).toBe(0x12);
+    expect(r.popIf(0xf0, 0x10)).toBe(-1);
   });
 
   it('wakes an async waiter on push and on markEnd, and not before', async () => {

@@ -7,32 +7,30 @@ export interface SlotRingHandle {
   readonly buffer: SharedArrayBuffer;
 }
 
-// Control words. HEAD is written only by the consumer, TAIL only by the producer.
+// Control words. TAIL is written only by the producer; HEAD moves by compare-exchange (see pop).
 const R_MAGIC = 0;
 const R_CAPACITY = 1;
 const R_HEAD = 2;
 const R_TAIL = 3;
 /** Bumped on every push and every end-of-stream mark; the word consumers wait on. */
 const R_SIGNAL = 4;
-/** Count of end-of-stream marks (stops) so far. */
+/** Count of end-of-stream marks so far: the consumer epoch (a consumer's stream ends at the next mark). */
 const R_ENDS = 5;
-/** Consumer lock: 0 none, 1 a consumer is attached, 2 the producer is draining. */
+/** Consumer lock: 0 none, else 1 + the epoch of the attached consumer (stale once that epoch ended). */
 const R_LOCK = 6;
 const CONTROL_WORDS = 16;
 const MAGIC = 0x4b535247; // 'KSRG'
 
-/** Who holds the consumer side of a ring. */
-export const RingConsumer = { None: 0, Consumer: 1, Producer: 2 } as const;
-export type RingConsumer = (typeof RingConsumer)[keyof typeof RingConsumer];
-
 /**
- * A bounded FIFO of slot ids shared by exactly one producer thread and one consumer thread. Head and tail
- * are free-running int32 counters (the capacity is a power of two, so wrap-around is harmless); entries
- * are published with `Atomics.store` before the tail moves, so the consumer never sees a torn entry.
+ * A bounded FIFO of ids pushed by exactly one producer thread. Head and tail are free-running int32
+ * counters (the capacity is a power of two, so wrap-around is harmless); entries are published with
+ * `Atomics.store` before the tail moves, so a reader never sees a torn entry. Popping moves the head by
+ * compare-exchange, so the producer may drain the ring (e.g. at stop) while a consumer on another thread
+ * pops too: each entry goes to exactly one of them.
  *
  * Waiting never blocks a thread: `signal()` + `waitAsync(seen)` use `Atomics.waitAsync`.
- * Contract: one producer calls `push`/`markEnd`, one consumer calls `pop`; breaking that is not detected
- * here, which is why consumers take the `lock` first.
+ * Contract: one thread calls `push`/`markEnd`. Consumers attach per epoch (`tryAttach`): one consumer at a
+ * time, and the attachment lapses by itself at the next end mark.
  */
 export class SlotRing {
   private readonly w: Int32Array;
@@ -105,13 +103,32 @@ export class SlotRing {
     return true;
   }
 
-  /** Consumer side: removes and returns the oldest id, or -1 when the ring is empty. */
+  /** Removes and returns the oldest id, or -1 when the ring is empty. Safe against a concurrent pop. */
   pop(): number {
-    const head = Atomics.load(this.w, R_HEAD);
-    if (head === Atomics.load(this.w, R_TAIL)) return -1;
-    const id = Atomics.load(this.w, CONTROL_WORDS + (head & this.mask));
-    Atomics.store(this.w, R_HEAD, (head + 1) | 0);
-    return id;
+    for (;;) {
+      const head = Atomics.load(this.w, R_HEAD);
+      if (head === Atomics.load(this.w, R_TAIL)) return -1;
+      const id = Atomics.load(this.w, CONTROL_WORDS + (head & this.mask));
+      if (Atomics.compareExchange(this.w, R_HEAD, head, (head + 1) | 0) === head) return id;
+    }
+  }
+
+  /**
+   * Removes and returns the oldest id only if `(id & mask) === match`: -1 when the ring is empty, -2 when
+   * the oldest id does not match (it stays). Safe against a concurrent pop.
+   */
+  popIf(mask: number, match: number): number {
+    for (;;) {
+      const head = Atomics.load(this.w, R_HEAD);
+      if (head === Atomics.load(this.w, R_TAIL)) return -1;
+      const id = Atomics.load(this.w, CONTROL_WORDS + (head & this.mask));
+      if ((id & mask) !== match) {
+        // Re-read: another popper may have taken that entry (and the cell been reused) meanwhile.
+        if (Atomics.load(this.w, R_HEAD) === head) return -2;
+        continue;
+      }
+      if (Atomics.compareExchange(this.w, R_HEAD, head, (head + 1) | 0) === head) return id;
+    }
   }
 
   /** Producer side: records an end-of-stream mark (after the ids pushed so far) and wakes consumers. */
@@ -146,18 +163,26 @@ export class SlotRing {
     return r.async ? r.value : undefined;
   }
 
-  /** Takes the consumer side (`who` = Consumer or Producer); false when someone else holds it. */
-  tryLock(who: RingConsumer): boolean {
-    return Atomics.compareExchange(this.w, R_LOCK, RingConsumer.None, who) === RingConsumer.None;
+  /**
+   * Attaches the consumer of epoch `epoch` (an `ends` value): false when a consumer of the current epoch
+   * is attached. A consumer of an epoch that has ended no longer counts (it is detached by the end mark).
+   */
+  tryAttach(epoch: number): boolean {
+    for (;;) {
+      const lock = Atomics.load(this.w, R_LOCK);
+      if (lock !== 0 && lock - 1 === Atomics.load(this.w, R_ENDS)) return false;
+      if (Atomics.compareExchange(this.w, R_LOCK, lock, epoch + 1) === lock) return true;
+    }
   }
 
-  /** Gives the consumer side back (only the holder may call it). */
-  unlock(who: RingConsumer): void {
-    Atomics.compareExchange(this.w, R_LOCK, who, RingConsumer.None);
+  /** Detaches the consumer of `epoch` (nothing happens when another consumer holds the lock now). */
+  detach(epoch: number): void {
+    Atomics.compareExchange(this.w, R_LOCK, epoch + 1, 0);
   }
 
-  /** Who holds the consumer side now. */
-  get lockHolder(): RingConsumer {
-    return Atomics.load(this.w, R_LOCK) as RingConsumer;
+  /** True while a consumer of the current epoch is attached. */
+  get attached(): boolean {
+    const lock = Atomics.load(this.w, R_LOCK);
+    return lock !== 0 && lock - 1 === Atomics.load(this.w, R_ENDS);
   }
 }

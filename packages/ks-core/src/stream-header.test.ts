@@ -1,7 +1,7 @@
 // Tests of StreamHeader: field round trips, independence of slots, reset, layout constants.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { FramePool, SLOT_HEADER_BYTES } from './frame-pool.js';
+import { FramePool, SLOT_HEADER_BYTES, SlotState } from './frame-pool.js';
 import {
   FrameFlags,
   FrameStatus,
@@ -69,7 +69,8 @@ describe('StreamHeader', () => {
   it('reset clears the fields but keeps the generation count', () => {
     const pool = FramePool.allocate({ slotCount: 1, dataBytes: 64 });
     const h = pool.headers;
-    h.bumpGeneration(0);
+    pool.transition(0, SlotState.Free, SlotState.Queued);
+    pool.transition(0, SlotState.Queued, SlotState.Free);
     h.setBytesUsed(0, 5);
     h.setPresentationTime(0, 9n);
     h.reset(0);

@@ -44,7 +44,8 @@ export function frameStatusName(status: number): string {
   return STATUS_NAMES[status] ?? `Unknown(${status})`;
 }
 
-// Word layout of one 64-byte header. Word 0 is the slot state owned by FramePool.
+// Word layout of one 64-byte header. Word 0 is the slot state word owned by FramePool (state in bits
+// 0…2, generation in bits 3…30).
 const W_STATE = 0;
 const W_BYTES_USED = 1;
 const W_FLAGS = 2;
@@ -53,8 +54,7 @@ const W_DROP_COUNT = 4;
 const W_CONTENT_INDEX = 5;
 const W_COOKIE = 6;
 const W_REGION = 7;
-const W_GENERATION = 8;
-// word 9 spare
+// words 8, 9 spare
 const F_SEQUENCE = 5; // Float64 index within the header (bytes 40…47)
 const B_PRESENTATION_TIME = 6; // BigInt64 index (bytes 48…55)
 const B_DURATION = 7; // BigInt64 index (bytes 56…63)
@@ -64,6 +64,7 @@ const LONGS = 8;
 /** Byte offsets of the header fields inside one 64-byte slot header (for code on the hardware side). */
 export const STREAM_HEADER_LAYOUT = Object.freeze({
   bytes: 64,
+  /** The slot state word: state in bits 0…2, generation in bits 3…30 (see FramePool). */
   state: W_STATE * 4,
   bytesUsed: W_BYTES_USED * 4,
   flags: W_FLAGS * 4,
@@ -72,7 +73,6 @@ export const STREAM_HEADER_LAYOUT = Object.freeze({
   contentIndex: W_CONTENT_INDEX * 4,
   cookie: W_COOKIE * 4,
   region: W_REGION * 4,
-  generation: W_GENERATION * 4,
   sequence: F_SEQUENCE * 8,
   presentationTime: B_PRESENTATION_TIME * 8,
   duration: B_DURATION * 8,
@@ -169,13 +169,12 @@ export class StreamHeader {
   setRegion(slot: number, v: number): void {
     this.i32[slot * WORDS + W_REGION] = v;
   }
-  /** Times the slot returned to Free (an atomic load; stale-reference detection). */
+  /**
+   * Times the slot returned to Free, modulo 2^28 (an atomic load of the state word's bits 3…30; FramePool
+   * advances it on every transition to Free, so a stale reference to the slot can be detected).
+   */
   generation(slot: number): number {
-    return Atomics.load(this.i32, slot * WORDS + W_GENERATION);
-  }
-  /** Called by FramePool on every transition to Free. */
-  bumpGeneration(slot: number): void {
-    Atomics.add(this.i32, slot * WORDS + W_GENERATION, 1);
+    return Atomics.load(this.i32, slot * WORDS + W_STATE) >>> 3;
   }
   /** Picture number of the frame (KS_FRAME_INFO.PictureNumber). */
   sequence(slot: number): number {

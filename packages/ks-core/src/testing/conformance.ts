@@ -2,11 +2,13 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import type { KsDevice } from '../device.js';
 import type { KsFilter } from '../filter.js';
+import type { Frame } from '../frame-stream.js';
 import type { FormatRequest } from '../intersection.js';
 import { isKsError } from '../ks-error.js';
 import type { KsTime } from '../ks-time.js';
 import { ManualClock } from '../manual-clock.js';
 import { KS_STATES, type KsPin, type KsState } from '../pin.js';
+import type { KsQueue } from '../queue.js';
 import { FrameStatus } from '../stream-header.js';
 import { StreamInvariantChecker } from './invariant-checker.js';
 import { WorkerConsumer } from './worker-consumer.js';
@@ -165,6 +167,69 @@ export function describeMinidriverConformance(
     }
   }
 
+  /** Resolves once `queue`'s stop has begun (the hardware is stopped by then). */
+  function whenStopping(queue: KsQueue): Promise<void> {
+    if (queue.state === 'stopping') return Promise.resolve();
+    return new Promise<void>((resolve) => queue.observe({ stopping: () => resolve() }));
+  }
+
+  /**
+   * Runs the pin and ticks until the consumer holds one frame it will not release: on this thread
+   * the returned frame, in a Worker (started with `hold: 1`) the Worker's first frame.
+   */
+  async function holdOne(run: Run, worker: WorkerConsumer | undefined): Promise<Frame | null> {
+    const stream = worker === undefined ? run.pin.frames() : undefined;
+    await run.pin.setState('run');
+    let kept: Frame | null = null;
+    for (let i = 0; i < 20 * maxTicks && (worker === undefined ? kept === null : worker.holding < 1); i++) {
+      await tick(run);
+      if (stream !== undefined && kept === null) kept = stream.tryNext();
+    }
+    if (worker !== undefined) await worker.whenHolding(1);
+    else {
+      expect(kept).not.toBeNull();
+      run.checker.consumerSaw(kept!.sequence);
+    }
+    return kept;
+  }
+
+  /**
+   * Makes the old consumer's late release while a new consumer on this thread holds every slot
+   * of the next run (so the revoked slot is in use again), and checks it changed nothing.
+   */
+  async function lateReleaseDuringNextRun(
+    run: Run,
+    kept: Frame | null,
+    worker: WorkerConsumer | undefined,
+  ): Promise<void> {
+    const pool = run.pin.pool;
+    const stream = run.pin.frames();
+    await run.pin.setState('run');
+    const held: Frame[] = [];
+    for (let i = 0; i < pool.slotCount * maxTicks + 8 && held.length < pool.slotCount; i++) {
+      await tick(run);
+      for (let f = stream.tryNext(); f !== null; f = stream.tryNext()) {
+        run.checker.consumerSaw(f.sequence);
+        held.push(f);
+      }
+    }
+    expect(held.length).toBe(pool.slotCount);
+    const stale = pool.staleReleases;
+    if (worker === undefined) expect(kept!.release()).toBe(false);
+    else {
+      await worker.releaseHeld();
+      const report = await worker.report;
+      expect(report.lateReleases).toBe(1);
+      expect(report.revokedAccess?.current).toBe('revoked');
+    }
+    expect(pool.staleReleases).toBe(stale + 1);
+    expect(pool.census().held).toBe(pool.slotCount);
+    expect(held.every((f) => f.held)).toBe(true);
+    for (const f of held) expect(f.release()).toBe(true);
+    stream.close();
+    await run.pin.setState('stop');
+  }
+
   async function capture(run: Run, n: number): Promise<void> {
     if (run.pin.state === 'stop') await run.pin.setState('acquire');
     if (consumer === 'worker') {
@@ -267,7 +332,7 @@ export function describeMinidriverConformance(
             const stopping = run.pin.setState('stop').then(() => (stopped = true));
             for (let i = 0; i < 20; i++) await turn();
             expect(stopped).toBe(false);
-            worker.releaseHeld();
+            await worker.releaseHeld();
             await stopping;
             const report = await worker.report;
             expect(report.received).toBeGreaterThanOrEqual(2);
@@ -295,6 +360,113 @@ export function describeMinidriverConformance(
         for (let i = 0; i < 3; i++) await tick(run);
         await run.pin.setState('stop');
         expect(run.pin.state).toBe('stop');
+      });
+    });
+
+    describe('stop never waits for a stuck consumer', () => {
+      it('a consumer that never reads: stop returns every frame at once; the next run streams', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const worker =
+          consumer === 'worker'
+            ? await WorkerConsumer.start(run.pin.shareFrames(), { readLimit: 0 })
+            : undefined;
+        const stream = worker === undefined ? run.pin.frames() : undefined;
+        try {
+          await run.pin.setState('run');
+          for (let i = 0; i < 20 * maxTicks && run.checker.deliveredCount < 2; i++) await tick(run);
+          expect(run.checker.deliveredCount).toBeGreaterThanOrEqual(2);
+          const queue = run.pin.queue;
+          // The clock stands still: the stop cannot be waiting for a grace period.
+          await run.pin.setState('acquire');
+          expect(run.pin.pool.outstanding).toBe(0);
+          expect(queue.stats.reclaimed).toBeGreaterThanOrEqual(2);
+          if (stream !== undefined) {
+            expect(stream.tryNext()).toBeNull();
+            expect(stream.state).toBe('ended');
+          } else {
+            worker!.resume();
+            expect((await worker!.report).received).toBe(0);
+          }
+          await capture(run, 2);
+        } finally {
+          await worker?.terminate();
+        }
+      });
+
+      it('a consumer holding a frame: stop revokes it after the grace period; its late release changes nothing in the next run', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const worker =
+          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+        try {
+          const kept = await holdOne(run, worker);
+          const queue = run.pin.queue;
+          let stopped = false;
+          const stopping = run.pin.setState('acquire').then(() => (stopped = true));
+          await whenStopping(queue);
+          for (let i = 0; i < 20; i++) await turn();
+          expect(stopped).toBe(false); // the consumer may still release it during the grace period
+          run.clock.advance(run.subject.device.stopGrace);
+          await stopping;
+          expect(queue.stats.revoked).toBe(1);
+          expect(run.pin.pool.outstanding).toBe(0);
+          if (kept !== null) expect(kept.revoked).toBe(true);
+          await lateReleaseDuringNextRun(run, kept, worker);
+        } finally {
+          await worker?.terminate();
+        }
+      });
+
+      it('device.close() with a consumer holding a frame completes after the grace period', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const worker =
+          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+        try {
+          const kept = await holdOne(run, worker);
+          const queue = run.pin.queue;
+          let closed = false;
+          const closing = run.subject.device.close().then(() => (closed = true));
+          await whenStopping(queue);
+          for (let i = 0; i < 20; i++) await turn();
+          expect(closed).toBe(false);
+          run.clock.advance(run.subject.device.stopGrace);
+          await closing;
+          expect(run.pin.state).toBe('closed');
+          expect(queue.pool.outstanding).toBe(0);
+          if (kept !== null) expect(kept.release()).toBe(false);
+          else {
+            await worker!.releaseHeld();
+            expect((await worker!.report).lateReleases).toBe(1);
+          }
+        } finally {
+          await worker?.terminate();
+        }
+      });
+
+      it('hot-unplug with a consumer holding a frame: drained() after the grace period', async () => {
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const worker =
+          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+        try {
+          const kept = await holdOne(run, worker);
+          await run.subject.unplug();
+          for (let i = 0; i < 50 && run.pin.state !== 'removed'; i++) await turn();
+          expect(run.pin.state).toBe('removed');
+          let drained = false;
+          const draining = run.pin.drained().then(() => (drained = true));
+          for (let i = 0; i < 20; i++) await turn();
+          expect(drained).toBe(false);
+          run.clock.advance(run.subject.device.stopGrace);
+          await draining;
+          if (kept !== null) expect(kept.release()).toBe(false);
+          await run.subject.device.close();
+          expect(run.pin.state).toBe('closed');
+        } finally {
+          await worker?.terminate();
+        }
       });
     });
 

@@ -27,11 +27,20 @@ async function main(): Promise<void> {
   const stream = attachFrameStream(handle);
   const held: Frame[] = [];
   let releaseHeld = false;
+  let readLimit = options.readLimit ?? Infinity;
+  let resume: (() => void) | undefined;
   port.on('message', (m: unknown) => {
     if (m === 'release-held') {
       releaseHeld = true;
-      for (const f of held.splice(0)) f.release();
-      port.postMessage({ type: 'released-held' });
+      for (const f of held.splice(0)) {
+        // A frame a stop revoked: reading it reports the revocation, releasing it is a no-op.
+        if (f.revoked && report.revokedAccess === null) report.revokedAccess = errorSummary(() => f.sequence);
+        if (!f.release()) report.lateReleases++;
+      }
+      port.postMessage({ type: 'released-held', staleReleases: stream.staleReleases });
+    } else if (m === 'resume') {
+      readLimit = Infinity;
+      resume?.();
     }
   });
   const report: WorkerConsumerReport = {
@@ -45,9 +54,20 @@ async function main(): Promise<void> {
     marked: 0,
     releaseTwice: null,
     useAfterRelease: null,
+    revokedAccess: null,
+    lateReleases: 0,
+    staleReleases: 0,
   };
   port.postMessage({ type: 'ready' });
-  for await (const frame of stream) {
+  for (;;) {
+    if (report.received >= readLimit) {
+      // A consumer that stops reading (without closing): it neither takes nor gives back anything.
+      port.postMessage({ type: 'stalled', count: report.received });
+      await new Promise<void>((r) => (resume = r));
+    }
+    const next = await stream.next();
+    if (next.done === true) break;
+    const frame = next.value;
     const seq = frame.sequence;
     if (report.sequences.length < limit) {
       report.sequences.push(seq);
@@ -84,6 +104,7 @@ async function main(): Promise<void> {
   port.postMessage({ type: 'ended', held: held.length });
   // Frames still held (hold > 0 and no release-held yet) are released when asked; report once none is held.
   while (held.length > 0) await new Promise((r) => port.once('message', r));
+  report.staleReleases = stream.staleReleases;
   port.postMessage({ type: 'done', report });
   port.close();
 }

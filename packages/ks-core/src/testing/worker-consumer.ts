@@ -14,6 +14,11 @@ export interface WorkerConsumerOptions {
   readonly probeErrors?: boolean;
   /** Frames recorded in detail (default 1000); `received` counts all. */
   readonly recordLimit?: number;
+  /**
+   * Stop reading (no `next()`, no `close()`) after this many frames until `resume()`: a consumer that
+   * stalls with frames queued to it. Default: read on.
+   */
+  readonly readLimit?: number;
 }
 
 /** An error the Worker caught, reduced to cloneable fields. */
@@ -38,13 +43,20 @@ export interface WorkerConsumerReport {
   marked: number;
   releaseTwice: CaughtError | null;
   useAfterRelease: CaughtError | null;
+  /** Reading a held frame that a stop had revoked (with `hold`, after `releaseHeld()`). */
+  revokedAccess: CaughtError | null;
+  /** `release()` calls of held frames that returned false (the frame had been revoked). */
+  lateReleases: number;
+  /** The stream's `staleReleases` at the end. */
+  staleReleases: number;
 }
 
 type Message =
   | { type: 'ready' }
   | { type: 'holding'; count: number }
   | { type: 'consumed'; count: number }
-  | { type: 'released-held' }
+  | { type: 'stalled'; count: number }
+  | { type: 'released-held'; staleReleases: number }
   | { type: 'ended'; held: number }
   | { type: 'done'; report: WorkerConsumerReport }
   | { type: 'error'; message: string };
@@ -62,6 +74,10 @@ export class WorkerConsumer {
   private holdWaiters: Array<{ n: number; resolve: () => void }> = [];
   private consumedCount = 0;
   private consumeWaiters: Array<{ n: number; resolve: () => void }> = [];
+  private stalledResolve: () => void = () => undefined;
+  private releasedWaiters: Array<() => void> = [];
+  /** Resolves when the Worker stopped reading at `readLimit`. */
+  readonly stalled: Promise<void>;
 
   private constructor(
     private readonly worker: Worker,
@@ -70,6 +86,7 @@ export class WorkerConsumer {
   ) {
     let endResolve: () => void = () => undefined;
     this.ended = new Promise<void>((r) => (endResolve = r));
+    this.stalled = new Promise<void>((r) => (this.stalledResolve = r));
     this.report = new Promise<WorkerConsumerReport>((resolve, reject) => {
       worker.on('message', (m: Message) => {
         if (m.type === 'ready') ready();
@@ -81,7 +98,9 @@ export class WorkerConsumer {
           this.consumeWaiters = this.consumeWaiters.filter((w) =>
             w.n <= m.count ? (w.resolve(), false) : true,
           );
-        } else if (m.type === 'ended') endResolve();
+        } else if (m.type === 'stalled') this.stalledResolve();
+        else if (m.type === 'released-held') for (const w of this.releasedWaiters.splice(0)) w();
+        else if (m.type === 'ended') endResolve();
         else if (m.type === 'done') resolve(m.report);
         else if (m.type === 'error') {
           const e = new Error(`worker consumer failed: ${m.message}`);
@@ -128,9 +147,19 @@ export class WorkerConsumer {
     return new Promise<void>((resolve) => this.consumeWaiters.push({ n, resolve }));
   }
 
-  /** Asks the Worker to release the frames it holds (and every later one at once). */
-  releaseHeld(): void {
+  /**
+   * Asks the Worker to release the frames it holds (and every later one at once); resolves once it has
+   * (a frame a stop revoked is then a stale release, counted in the report).
+   */
+  releaseHeld(): Promise<void> {
+    const done = new Promise<void>((resolve) => this.releasedWaiters.push(resolve));
     this.worker.postMessage('release-held');
+    return done;
+  }
+
+  /** Lets a Worker stalled at `readLimit` read on. */
+  resume(): void {
+    this.worker.postMessage('resume');
   }
 
   /** Stops the Worker (after `report`, or to clean up a failed test). */
