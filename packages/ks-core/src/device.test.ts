@@ -9,7 +9,8 @@ import { videoRange } from './data-range.js';
 import { guid } from './guid.js';
 import { KsError } from './ks-error.js';
 import { MediaSubtype } from './known-guids.js';
-import { frameIntervalFromRate } from './ks-time.js';
+import { frameIntervalFromRate, type KsTime } from './ks-time.js';
+import { DEFAULT_STOP_GRACE } from './queue.js';
 import { ManualClock } from './manual-clock.js';
 import { SystemClock } from './clock.js';
 import { createTestDevice, testMinidriver, TestCaptureHardware } from './testing/test-minidriver.js';
@@ -42,8 +43,15 @@ describe('KsDevice', () => {
     expect(() => createDevice({ name: 'x', minidrivers: [{ descriptor: { ...descriptor } }] })).toThrow(
       /frozen descriptor/,
     );
+    expect(() =>
+      createDevice({ name: 'x', minidrivers: [{ descriptor }], stopGrace: -1n as KsTime }),
+    ).toThrow(RangeError);
+    expect(() => createDevice({ name: 'x', minidrivers: [{ descriptor }], stopGrace: 5 as never })).toThrow(
+      TypeError,
+    );
     const d = createDevice({ name: 'x', minidrivers: [{ descriptor }] });
     expect(d.clock).toBeInstanceOf(SystemClock);
+    expect(d.stopGrace).toBe(DEFAULT_STOP_GRACE);
   });
 
   it('tracks filters and pins, instance counts and necessary instances', async () => {

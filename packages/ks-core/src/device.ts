@@ -135,7 +135,8 @@ export class KsDevice {
   /**
    * Hot-unplug (called by the minidriver when the HAL reports a disconnect). Idempotent; ignored
    * after close. Resolves when every pin has completed its frames and run its `close` dispatch;
-   * it does not wait for consumers to release frames.
+   * it does not wait for consumers to release frames (what they still have when the stop grace
+   * period ends is taken back; `pin.drained()` tells when).
    */
   async surpriseRemoval(cause?: unknown): Promise<void> {
     if (this.#state.kind !== 'active') return;
@@ -146,7 +147,10 @@ export class KsDevice {
     this.#emitter.emit('removed', why);
   }
 
-  /** Closes every filter (and so every pin), then the device. Idempotent. */
+  /**
+   * Closes every filter (and so every pin, stopping it: a consumer's held frames are waited for at
+   * most `stopGrace`, then revoked), then the device. Idempotent; never hangs on a consumer.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#close();
     return this.#closing;

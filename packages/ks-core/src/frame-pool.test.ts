@@ -1,7 +1,15 @@
 // Tests of FramePool: layout, atomic slot state machine (unit + property), share/attach, whenAllFree.
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
-import { FramePool, SlotState, SlotStateError, isLegalSlotTransition, slotStateName } from './frame-pool.js';
+import {
+  FramePool,
+  SlotState,
+  SlotStateError,
+  generationOfWord,
+  isLegalSlotTransition,
+  slotStateName,
+  stateOfWord,
+} from './frame-pool.js';
 import type { FramePoolHandle } from './frame-pool.js';
 
 const YUY2_1080P = 1920 * 1080 * 2;
@@ -144,6 +152,66 @@ describe('FramePool slot states', () => {
           }
           for (let s = 0; s < 4; s++) expect(p.state(s)).toBe(model[s]);
           expect(p.outstanding).toBe(model.filter((m) => m !== SlotState.Free).length);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('consumer tokens: take by generation tag, release exactly once, a release after revocation is a counted no-op', () => {
+    const p = FramePool.allocate({ slotCount: 1, dataBytes: 64 });
+    const deliver = (): number => {
+      p.transition(0, SlotState.Free, SlotState.Queued);
+      p.transition(0, SlotState.Queued, SlotState.Mapped);
+      p.transition(0, SlotState.Mapped, SlotState.Filled);
+      return p.generation(0) & 0x7ff;
+    };
+    const tag = deliver();
+    expect(p.takeFilled(0, (tag + 1) & 0x7ff, 11)).toBe(-1); // another generation: not this frame
+    const token = p.takeFilled(0, tag, 11);
+    expect(stateOfWord(token)).toBe(SlotState.Held);
+    expect(generationOfWord(token)).toBe(p.generation(0));
+    expect(p.stateWord(0)).toBe(token);
+    // Stop revokes it; the next run delivers the slot again and a new consumer takes it.
+    expect(p.tryTransition(0, SlotState.Held, SlotState.Free)).toBe(true);
+    const next = p.takeFilled(0, deliver(), 11);
+    expect(next).not.toBe(token);
+    expect(p.releaseHeld(0, token)).toBe(false);
+    expect(p.staleReleases).toBe(1);
+    expect(p.stateWord(0)).toBe(next); // the new owner's frame is untouched
+    expect(p.outstanding).toBe(1);
+    expect(p.releaseHeld(0, next)).toBe(true);
+    expect(p.releaseHeld(0, next)).toBe(false); // the token is spent
+    expect(p.outstanding).toBe(0);
+    // A delivered frame given back untaken, and a take that loses to the reclaim.
+    const t = deliver();
+    expect(p.returnFilled(0, t, 11)).toBe(true);
+    expect(p.takeFilled(0, t, 11)).toBe(-1);
+    expect(p.returnFilled(0, t, 11)).toBe(false);
+    expect(p.outstanding).toBe(0);
+  });
+
+  it('property: stale tokens never move a slot, whatever happened to it since', () => {
+    fc.assert(
+      fc.property(fc.array(fc.nat(3), { minLength: 1, maxLength: 60 }), (ops) => {
+        const p = FramePool.allocate({ slotCount: 1, dataBytes: 64 });
+        const old: number[] = [];
+        for (const op of ops) {
+          const state = p.state(0);
+          if (op === 0 && state === SlotState.Free) {
+            p.transition(0, SlotState.Free, SlotState.Queued);
+            p.transition(0, SlotState.Queued, SlotState.Mapped);
+            p.transition(0, SlotState.Mapped, SlotState.Filled);
+          } else if (op === 1 && state === SlotState.Filled) {
+            old.push(p.takeFilled(0, p.generation(0) & 0x7ff, 11));
+          } else if (op === 2 && state === SlotState.Held) {
+            p.transition(0, SlotState.Held, SlotState.Free); // revoke
+          } else if (op === 3) {
+            const before = p.stateWord(0);
+            for (const token of old.slice(0, -1)) expect(p.releaseHeld(0, token)).toBe(false);
+            expect(p.stateWord(0)).toBe(before);
+          }
+          expect(p.outstanding).toBe(p.state(0) === SlotState.Free ? 0 : 1);
         }
       }),
       { numRuns: 200 },

@@ -6,16 +6,19 @@ import { MediaSubtype, PropSetId } from './known-guids.js';
 import { ConnectionProperty, KsStateValue } from './property-ids.js';
 import { PropertyRequestFlags } from './property-handler.js';
 import { decodeVideoFormat } from './ks-data-format.js';
-import { frameIntervalFromRate } from './ks-time.js';
+import { frameIntervalFromRate, ksTime, type KsTime } from './ks-time.js';
 import { KsError, KsStateError } from './ks-error.js';
 import { FrameStatus } from './stream-header.js';
 import type { KsState } from './pin.js';
 
 const PERIOD = frameIntervalFromRate(30);
 
-async function setup(faults = {}) {
+async function setup(faults = {}, stopGrace?: KsTime) {
   const clock = new ManualClock(1_000_000n);
-  const { device, hardware } = createTestDevice(clock, { faults });
+  const { device, hardware } = createTestDevice(clock, {
+    faults,
+    ...(stopGrace === undefined ? {} : { stopGrace }),
+  });
   const filter = await device.createFilter();
   const pin = await filter.createPin(0, { format: { subtype: MediaSubtype.YUY2, width: 64, height: 48 } });
   return { clock, device, hardware, filter, pin };
@@ -143,7 +146,30 @@ describe('KsPin streaming with the test minidriver', () => {
     await device.close();
   });
 
-  it('stop resolves only when the consumer released every frame', async () => {
+  it('with stopGrace 0 a stop revokes held frames at once; the consumer learns from release() and the accessors', async () => {
+    const { clock, pin, device } = await setup({}, ksTime(0));
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    clock.advance(PERIOD);
+    clock.advance(PERIOD);
+    const kept = stream.tryNext();
+    expect(kept).not.toBeNull();
+    const queue = pin.queue;
+    await pin.stop(); // the clock stands still: nothing waits
+    expect(queue.stats.revoked).toBe(1);
+    expect(queue.stats.reclaimed).toBeGreaterThanOrEqual(1);
+    expect((await stream.next()).done).toBe(true);
+    expect(kept!.revoked).toBe(true);
+    expect(() => kept!.bytesUsed).toThrow(
+      expect.objectContaining({ current: 'revoked', required: ['held'] }) as unknown as Error,
+    );
+    expect(kept!.release()).toBe(false);
+    expect(stream.staleReleases).toBe(1);
+    await device.close();
+  });
+
+  it('stop resolves only when the consumer released every frame (within the grace period)', async () => {
     const { clock, pin, device } = await setup();
     await pin.setState('acquire');
     const stream = pin.frames();

@@ -59,7 +59,9 @@ export interface PinDispatch<F = unknown, P = unknown> {
    * is taken (`pin.pool` exists from here; register it with the device); ACQUIRE→STOP releases it.
    * PAUSE→RUN starts the hardware (the queue is already running, `pin.queue.takeFrame()` works);
    * RUN→PAUSE stops it. PAUSE→ACQUIRE: stop the hardware and cancel its clones
-   * (`pin.queue.cancelAll(channel)`); ks-core then stops the queue and waits for the consumer.
+   * (`pin.queue.cancelAll(channel)`); ks-core then stops the queue: frames delivered and not taken
+   * come back at once, frames the consumer holds within the device's stop grace period (then they
+   * are revoked), so the step never hangs on a consumer.
    * Throwing on an upward step leaves the pin in `from`; downward steps always complete (errors are
    * reported after the pin reached the target).
    */
@@ -345,8 +347,11 @@ export class KsPin {
 
   /**
    * Moves to `target` one step at a time, dispatching each step (STOP→RUN is three steps). Calls
-   * are serialised. Going down to ACQUIRE/STOP stops the queue and resolves only when the
-   * consumer has released every frame.
+   * are serialised. Going down to ACQUIRE/STOP stops the queue (`KsQueue.stop`) and resolves when
+   * every slot is back: frames delivered and not taken by the consumer are reclaimed at once, the
+   * consumer's stream ends, and frames it holds are waited for at most the device's `stopGrace`
+   * (on the device clock), then revoked: their late `release()` returns false and changes nothing
+   * (see `Frame`). So a consumer that stops reading never stalls a stop.
    * Context: any KSSTATE; ACQUIRE and above need a format.
    * @throws TypeError for an unknown state; KsError InvalidDeviceRequest without a format;
    *   KsError from the minidriver (the pin stays in the last state reached); KsError
@@ -368,14 +373,20 @@ export class KsPin {
     return this.setState('pause');
   }
 
-  /** `setState('stop')`: resolves when the hardware is released and every frame is back. */
+  /**
+   * `setState('stop')`: resolves when the hardware is released and every frame is back (frames the
+   * consumer still holds when the stop grace period ends are revoked, see `setState`).
+   */
   stop(): Promise<void> {
     return this.setState('stop');
   }
 
   /**
    * The consumer iterator of this run: `for await (const frame of pin.frames()) { …; frame.release() }`.
-   * Ends after the next stop (or removal). One consumer at a time. Context: ACQUIRE, PAUSE, RUN.
+   * Ends at the next stop (frames not taken by then are reclaimed) or removal (the `Disconnected`
+   * frames stay readable for the grace period). One consumer at a time; the attachment lapses with
+   * the stop that ends it. Frames held past the stop grace period are revoked (see `Frame`).
+   * Context: ACQUIRE, PAUSE, RUN.
    * @throws KsStateError in other states or when a consumer is already attached.
    */
   frames(): FrameStream {
@@ -385,7 +396,8 @@ export class KsPin {
 
   /**
    * A structured-cloneable handle for a consumer in a Worker (`attachFrameStream(handle)` there).
-   * Context: ACQUIRE, PAUSE, RUN.
+   * Same rules as `frames()`, including revocation at stop: a Worker's late release is a counted
+   * stale release. Context: ACQUIRE, PAUSE, RUN.
    */
   shareFrames(): FrameStreamHandle {
     this.#guard('shareFrames');
@@ -448,8 +460,8 @@ export class KsPin {
   }
 
   /**
-   * Stops (if needed, waiting for every frame) and closes the pin. Idempotent; after removal it
-   * only finishes the cleanup.
+   * Stops (if needed: every frame comes back, held ones revoked after the stop grace period) and
+   * closes the pin. Idempotent; after removal it only finishes the cleanup.
    */
   close(): Promise<void> {
     if (this.#state.kind === 'closed') return Promise.resolve();
@@ -483,7 +495,9 @@ export class KsPin {
   /**
    * @internal Hot-unplug (called through `device.surpriseRemoval()`): outstanding frames complete
    * with `Disconnected`, the stream ends, the minidriver's `close` runs, every later call throws
-   * `KsError('Disconnected')`. Does not wait for the consumer to release frames (see `drained`).
+   * `KsError('Disconnected')`. Does not wait for the consumer to release frames (see `drained`):
+   * the `Disconnected` frames stay readable by the consumer, and whatever it has not taken or
+   * released when the stop grace period ends is taken back.
    */
   async remove(cause: unknown): Promise<void> {
     const state = this.#state;
@@ -505,7 +519,10 @@ export class KsPin {
     this.#emitter.emit('removed', cause);
   }
 
-  /** Resolves when no slot of the pool is outstanding (at once when there is no pool). */
+  /**
+   * Resolves when no slot of the pool is outstanding (at once when there is no pool). After a
+   * stop or removal that is at most the stop grace period (on the device clock) away.
+   */
   drained(): Promise<void> {
     const streaming = streamingOf(this.#state);
     return streaming === undefined ? Promise.resolve() : streaming.pool.whenAllFree();

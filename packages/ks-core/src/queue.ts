@@ -281,8 +281,10 @@ export class KsQueue implements StreamPointerHost {
       throw new RangeError(`firstIndex must be a non-negative safe integer, got ${firstIndex}`);
     }
     this.timing = { start: timing.start, period: timing.period, firstIndex };
-    // Ids of frames released during the previous run are stale hints now; every slot is free.
+    // Ids of frames released during the previous run are stale hints now; every slot is free. The stop
+    // drained the hand-off ring; anything left there names a free slot of an old epoch.
     while (this.released.pop() >= 0);
+    while (this.filled.pop() >= 0);
     this.pendingHead = 0;
     this.pendingCount = 0;
     this.leadingCloned = false;

@@ -372,6 +372,8 @@ export interface TestDeviceOptions {
   readonly logger?: Logger;
   /** Supplies the pool memory (the pin dispatch's `allocateMemory`). */
   readonly allocateMemory?: (byteLength: number) => SharedArrayBuffer;
+  /** The device's stop grace period (`KsDeviceOptions.stopGrace`). */
+  readonly stopGrace?: KsTime;
 }
 
 /**
@@ -388,6 +390,7 @@ export function createTestDevice(
     minidrivers: [testMinidriver(hardware, options.allocateMemory)],
     clock,
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.stopGrace === undefined ? {} : { stopGrace: options.stopGrace }),
   });
   hardware.onUnplug(
     () => void device.surpriseRemoval(new KsError('Disconnected', 'test hardware unplugged')),
