@@ -26,6 +26,7 @@ export class InStreamCore implements UsbInStream {
   readonly stats = { transfers: 0, bytes: 0, errors: 0 };
   private engine: TransferEngine | undefined;
   private readonly buffers: readonly Uint8Array[];
+  private readonly views: (Uint8Array | undefined)[] = [];
   private readonly onData: ((view: Uint8Array, status: UsbTransferStatus) => void) | undefined;
   private resolveEnded!: (end: UsbStreamEnd) => void;
   private state: 'running' | 'stopping' | 'ended' = 'running';
@@ -77,8 +78,20 @@ export class InStreamCore implements UsbInStream {
     if (this.onData !== undefined) {
       const buffer = this.buffers[slot];
       if (buffer === undefined) return true;
+      // Two cached views per slot (the two lengths seen last): a stream's transfers are nearly all full
+      // and its short ones mostly one length (a frame's last payload), so steady streaming allocates nothing.
+      const at = slot * 2;
+      let view = this.views[at];
+      if (view === undefined || view.length !== length) {
+        view = this.views[at + 1];
+        if (view === undefined || view.length !== length) {
+          view = buffer.subarray(0, length);
+          this.views[at + 1] = this.views[at];
+          this.views[at] = view;
+        }
+      }
       try {
-        this.onData(buffer.subarray(0, length), status);
+        this.onData(view, status);
       } catch (cause) {
         // A throwing consumer ends the stream, loudly (reason 'error' with the exception as cause).
         if (this.endInfo === undefined) {

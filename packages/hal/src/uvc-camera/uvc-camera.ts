@@ -41,9 +41,9 @@ export interface UvcCameraOptions {
    */
   readonly detachKernelDriver?: boolean;
   readonly logger?: Logger;
-  /** Bulk transfers in flight (default 8). */
+  /** Bulk transfers in flight (default 32, see the capture engine's DEFAULT_BULK_DEPTH). */
   readonly bulkDepth?: number;
-  /** Iso transfers in flight (default 8) and packets per transfer (default 32). */
+  /** Iso transfers in flight (default 32) and packets per transfer (default 32). */
   readonly isoDepth?: number;
   readonly isoPacketsPerTransfer?: number;
 }
