@@ -217,6 +217,24 @@ describe('KsPin streaming with the test minidriver', () => {
     await device.close();
     expect(pin.state).toBe('closed');
   });
+
+  it('closing after hot-unplug takes back at once what the consumer still has', async () => {
+    const { clock, pin, device, hardware } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    clock.advance(PERIOD);
+    const kept = stream.tryNext();
+    expect(kept).not.toBeNull();
+    const pool = pin.pool;
+    hardware.unplug();
+    await new Promise((res) => setImmediate(res));
+    expect(pin.state).toBe('removed');
+    expect(pool.outstanding).toBeGreaterThan(0); // the held frame, within the grace period
+    await device.close(); // the clock stands still
+    expect(pool.outstanding).toBe(0);
+    expect(kept!.release()).toBe(false);
+  });
 });
 
 describe('built-in KSPROPSETID_Connection', () => {

@@ -461,7 +461,8 @@ export class KsPin {
 
   /**
    * Stops (if needed: every frame comes back, held ones revoked after the stop grace period) and
-   * closes the pin. Idempotent; after removal it only finishes the cleanup.
+   * closes the pin. Idempotent; after removal it finishes the cleanup and takes back at once what
+   * the consumer still has (revoked, see `Frame`).
    */
   close(): Promise<void> {
     if (this.#state.kind === 'closed') return Promise.resolve();
@@ -479,6 +480,11 @@ export class KsPin {
           }
         }
         if (this.#state.kind !== 'removed') await this.#callClose();
+        else {
+          // Closing after hot-unplug: nobody may read the stream any more, so whatever the consumer
+          // still has comes back now instead of at the end of the grace period.
+          streamingOf(this.#state)?.queue.reclaimFromConsumer();
+        }
         this.#state = { kind: 'closed' };
         this.properties.dispose();
         this.events.dispose();

@@ -175,7 +175,8 @@ export function describeMinidriverConformance(
 
   /**
    * Runs the pin and ticks until the consumer holds one frame it will not release: on this thread
-   * the returned frame, in a Worker (started with `hold: 1`) the Worker's first frame.
+   * the returned frame, in a Worker (started with `hold: 1, readLimit: 1`, so it takes nothing else)
+   * the Worker's first frame.
    */
   async function holdOne(run: Run, worker: WorkerConsumer | undefined): Promise<Frame | null> {
     const stream = worker === undefined ? run.pin.frames() : undefined;
@@ -218,6 +219,7 @@ export function describeMinidriverConformance(
     if (worker === undefined) expect(kept!.release()).toBe(false);
     else {
       await worker.releaseHeld();
+      worker.resume(); // its next look finds the stream ended
       const report = await worker.report;
       expect(report.lateReleases).toBe(1);
       expect(report.revokedAccess?.current).toBe('revoked');
@@ -398,7 +400,9 @@ export function describeMinidriverConformance(
         const run = await setup();
         await run.pin.setState('acquire');
         const worker =
-          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+          consumer === 'worker'
+            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
+            : undefined;
         try {
           const kept = await holdOne(run, worker);
           const queue = run.pin.queue;
@@ -422,7 +426,9 @@ export function describeMinidriverConformance(
         const run = await setup();
         await run.pin.setState('acquire');
         const worker =
-          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+          consumer === 'worker'
+            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
+            : undefined;
         try {
           const kept = await holdOne(run, worker);
           const queue = run.pin.queue;
@@ -438,6 +444,7 @@ export function describeMinidriverConformance(
           if (kept !== null) expect(kept.release()).toBe(false);
           else {
             await worker!.releaseHeld();
+            worker!.resume();
             expect((await worker!.report).lateReleases).toBe(1);
           }
         } finally {
@@ -449,7 +456,9 @@ export function describeMinidriverConformance(
         const run = await setup();
         await run.pin.setState('acquire');
         const worker =
-          consumer === 'worker' ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1 }) : undefined;
+          consumer === 'worker'
+            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
+            : undefined;
         try {
           const kept = await holdOne(run, worker);
           await run.subject.unplug();
