@@ -541,8 +541,9 @@ export class KsQueue implements StreamPointerHost {
    * lapses, so a new consumer may attach), reclaims the frames delivered and not taken (`Filled → Free`)
    * and revokes the frames it holds (`Held → Free`, new generation; its late releases are counted stale
    * releases and change nothing). For a consumer that is gone or stuck (e.g. its Worker exited), and what
-   * stop's grace period ends with. Safe while the consumer still runs, on any thread. While running, the
-   * freed slots are queued again at the producer's next look.
+   * stop's grace period ends with. Call it on the producer's thread, like every method; the consumer may
+   * still be running on its own. While running, the freed slots are queued again at the producer's next
+   * look.
    * @returns the number of slots taken back.
    */
   reclaimFromConsumer(): number {
