@@ -133,7 +133,13 @@ async function main() {
     const suite = mod.default;
     if (!suite || typeof suite.cases !== 'function')
       throw new Error(`${suiteName}: default export is not a BenchSuite`);
-    let cases = await suite.cases();
+    // Suites may read the run's settings (a VM-backed suite runs its rounds itself, once, and needs the count;
+    // `named` tells it whether it was asked for by name or only swept up by a bare `pnpm bench`).
+    let cases = await suite.cases({
+      rounds: opts.rounds,
+      targetS: opts.targetS,
+      named: opts.suites.includes(suiteName),
+    });
     if (opts.only)
       cases = cases.filter((c) => c.peer || opts.only.test(c.name) || opts.only.test(c.group ?? ''));
     for (const c of cases)
@@ -191,6 +197,7 @@ async function main() {
       peers: {},
       ratios: {},
       extra: e.extras.at(-1) ?? {},
+      showExtra: e.c.showExtra === true,
       ...(e.skipped ? { skipped: e.skipped } : {}),
     };
     for (const p of peers) {
@@ -221,6 +228,8 @@ async function main() {
       max: e.values.length ? Math.max(...e.values) : null,
       unit: e.c.unit,
       better: e.c.better,
+      extra: e.extras.at(-1) ?? {},
+      showExtra: e.c.showExtra === true,
       ...(e.skipped ? { skipped: e.skipped } : {}),
     }));
 
@@ -252,6 +261,13 @@ async function main() {
     }
     return;
   }
+  // A case with `showExtra: true` also prints its last round's `extra` (e.g. drop counts) in the table.
+  const extraText = (r) =>
+    r.showExtra && Object.keys(r.extra).length
+      ? Object.entries(r.extra)
+          .map(([k, v]) => `${k} ${typeof v === 'number' && !Number.isInteger(v) ? fmt(v) : v}`)
+          .join(', ')
+      : '';
   const lines = [];
   lines.push(`| suite | case | median | min–max | unit | vs peers (ratio, >1 = better; min–max) |`);
   lines.push(`|---|---|---:|---:|---|---|`);
@@ -260,12 +276,12 @@ async function main() {
       .map(([k, v]) => `${k} ${fmt(r.peers[k])}: **${fmt(v.median)}×** (${fmt(v.min)}–${fmt(v.max)})`)
       .join('; ');
     lines.push(
-      `| ${r.suite} | ${r.case} | **${r.value === null ? 'n/a' : fmt(r.value)}** | ${r.min === null ? '' : `${fmt(r.min)}–${fmt(r.max)}`} | ${r.unit} | ${r.skipped ? `skipped: ${r.skipped}` : vs} |`,
+      `| ${r.suite} | ${r.case} | **${r.value === null ? 'n/a' : fmt(r.value)}** | ${r.min === null ? '' : `${fmt(r.min)}–${fmt(r.max)}`} | ${r.unit} | ${r.skipped ? `skipped: ${r.skipped}` : [vs, extraText(r)].filter(Boolean).join('; ')} |`,
     );
   }
   for (const p of peerRows) {
     lines.push(
-      `| ${p.suite} | _peer_ ${p.case} [${p.group}] | ${p.value === null ? 'n/a' : fmt(p.value)} | ${p.min === null ? '' : `${fmt(p.min)}–${fmt(p.max)}`} | ${p.unit} | ${p.skipped ? `skipped: ${p.skipped}` : ''} |`,
+      `| ${p.suite} | _peer_ ${p.case} [${p.group}] | ${p.value === null ? 'n/a' : fmt(p.value)} | ${p.min === null ? '' : `${fmt(p.min)}–${fmt(p.max)}`} | ${p.unit} | ${p.skipped ? `skipped: ${p.skipped}` : extraText(p)} |`,
     );
   }
   const table = lines.join('\n') + '\n';
