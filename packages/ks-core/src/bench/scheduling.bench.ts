@@ -1,6 +1,6 @@
 // The `scheduling` bench suite: per-frame cost of queue → mapping → completion → consumer → release, no pixel work.
 import { Worker } from 'node:worker_threads';
-import { FramePool } from '../frame-pool.js';
+import { FramePool, SlotState } from '../frame-pool.js';
 import type { FrameStream } from '../frame-stream.js';
 import { ksTime } from '../ks-time.js';
 import { CompletionChannel } from '../mapping.js';
@@ -69,6 +69,15 @@ function makeRig(): Rig {
 function hardwareCompletesOneFrame(channel: CompletionChannel): void {
   for (let k = channel.frameMappings(); k > 0; k--)
     channel.complete(channel.pendingLength(0), FrameStatus.Success);
+}
+
+/** True while a slot is delivered to (Filled) or held by (Held) the consumer. */
+function consumerHasFrames(pool: FramePool): boolean {
+  for (let s = 0; s < pool.slotCount; s++) {
+    const state = pool.state(s);
+    if (state === SlotState.Filled || state === SlotState.Held) return true;
+  }
+  return false;
 }
 
 /** Main-thread consumer: each frame goes queue → mappings → completion → consumer (`await next()`) → release. */
@@ -181,6 +190,8 @@ function workerCase(): BenchCase {
         hardwareCompletesOneFrame(channel);
         queue.collect(channel);
       }
+      // A stop reclaims frames the consumer has not taken yet: let the Worker take and release them all.
+      while (consumerHasFrames(rig.pool)) await new Promise<void>((r) => setImmediate(r));
       await queue.stop(channel);
       const seconds = secondsSince(t0);
       const result = await done;
