@@ -55,7 +55,9 @@ export function ticketSlot(ticket: number): number {
  * back to the pool with a new generation, the accessors then throw `KsStateError` (current state
  * `revoked`), and a later `release()` is a harmless stale release (it returns false and is counted in
  * `FrameStream.staleReleases` and `FramePool.staleReleases`); it never touches the slot, which may already
- * hold a frame of the next run.
+ * hold a frame of the next run. A `data`/`plane` view taken before the revocation still points at the slot:
+ * its bytes belong to whoever owns the slot now (zero copy has no private snapshot), so check `revoked` (or
+ * read through the accessors, which throw) before trusting them after a stop.
  */
 export class Frame {
   private live = false;
