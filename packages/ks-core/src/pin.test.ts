@@ -218,6 +218,28 @@ describe('KsPin streaming with the test minidriver', () => {
     expect(pin.state).toBe('closed');
   });
 
+  it('hot-unplug while a stop waits for a held frame: the pin stays removed and the stop rejects Disconnected', async () => {
+    const { clock, pin, device, hardware } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    clock.advance(PERIOD);
+    const kept = stream.tryNext();
+    expect(kept).not.toBeNull();
+    const queue = pin.queue;
+    const began = new Promise<void>((res) => queue.observe({ stopping: () => res() }));
+    const stopping = pin.stop().catch((e: unknown) => e);
+    await began;
+    hardware.unplug();
+    await new Promise((res) => setImmediate(res));
+    expect(pin.state).toBe('removed');
+    expect(kept!.release()).toBe(true); // still the consumer's: released within the grace period
+    expect(await stopping).toMatchObject({ code: 'Disconnected' });
+    expect(pin.state).toBe('removed');
+    await device.close();
+    expect(pin.state).toBe('closed');
+  });
+
   it('closing after hot-unplug takes back at once what the consumer still has', async () => {
     const { clock, pin, device, hardware } = await setup();
     await pin.setState('acquire');

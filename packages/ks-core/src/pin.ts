@@ -695,15 +695,24 @@ export class KsPin {
     if (from === 'run') {
       this.#clock?.pause();
       this.#state = streamingState('pause', streaming);
-    } else if (from === 'pause') {
-      // The hardware has stopped: cancel whatever it still holds and wait for the consumer.
-      streaming.queue.cancelAll();
-      await streaming.queue.stop();
-      this.#state = streamingState('acquire', streaming);
     } else {
+      if (from === 'pause') {
+        // The hardware has stopped: cancel whatever it still holds, then wait (at most the grace
+        // period) for the consumer.
+        streaming.queue.cancelAll();
+      }
       await streaming.queue.stop();
-      this.#clock?.reset();
-      this.#state = { kind: 'stop' };
+      if (this.#state.kind !== from) {
+        // Removed while waiting for the consumer: the pin stays removed (the caller's step loop
+        // reports Disconnected).
+        if (error !== undefined) throw error;
+        return;
+      }
+      if (from === 'pause') this.#state = streamingState('acquire', streaming);
+      else {
+        this.#clock?.reset();
+        this.#state = { kind: 'stop' };
+      }
     }
     this.#afterStep(to, from);
     if (error !== undefined) throw error;
