@@ -1,4 +1,4 @@
-// describeMinidriverConformance: one jest suite every minidriver × device runs (state table, capture N, start/stop cycles, unbalanced stop, hot-unplug, buffer balance).
+// describeMinidriverConformance: one jest suite every minidriver × device runs (state table, capture N, start/stop cycles, unbalanced stop, stuck consumers, hot-unplug, buffer balance).
 import { describe, it, expect, afterEach } from '@jest/globals';
 import type { KsDevice } from '../device.js';
 import type { KsFilter } from '../filter.js';
@@ -70,7 +70,10 @@ interface Run {
 /**
  * Registers the conformance suite for one minidriver × device. `makeDevice` gets a fresh
  * ManualClock per test and must build a fresh device on it. Every test ends with buffer balance
- * (every slot free), the stream invariant checker clean, and the device closed.
+ * (every slot free), the stream invariant checker clean, and the device closed. The stuck-consumer
+ * tests (a consumer that never reads, one that never releases, through stop, `device.close()` and
+ * hot-unplug) let the device's `stopGrace` pass on that clock once the queue's stop has begun, so
+ * the hardware is stopped by then and the jump must not make it deliver anything.
  */
 export function describeMinidriverConformance(
   name: string,
