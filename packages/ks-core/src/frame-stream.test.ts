@@ -8,6 +8,9 @@ import { ksTime } from './ks-time.js';
 import { ManualClock } from './manual-clock.js';
 import { KsQueue } from './queue.js';
 import { FrameStatus } from './stream-header.js';
+import { Worker } from 'node:worker_threads';
+import { HandoffWord } from './testing/handoff-consumer-worker.js';
+import type { HandoffConsumerData, HandoffConsumerReport } from './testing/handoff-consumer-worker.js';
 import { StreamInvariantChecker } from './testing/invariant-checker.js';
 import { WorkerConsumer } from './testing/worker-consumer.js';
 
@@ -397,4 +400,80 @@ describe('stop never waits for a stuck consumer', () => {
       for (const c of next) await c.terminate();
     }
   });
+});
+
+describe('two consumers releasing in one run', () => {
+  it('a detached Worker still releasing while another Worker streams: every slot comes back, balance intact', async () => {
+    // Two Workers take turns: each attaches, takes framesPerTurn frames (releasing as it goes), detaches
+    // still holding holdAtDetach of them and releases those one per frame the other one takes, so both
+    // threads push into the released ring side by side, turn after turn. A lost push would leave a slot
+    // free and out of rotation: the census below would find it.
+    const slots = 24;
+    const { pool, queue, checker } = setup(slots, 64);
+    queue.start({ start: START, period: PERIOD });
+    const control = new SharedArrayBuffer(16);
+    const ctl = new Int32Array(control);
+    const turns = 40;
+    const framesPerTurn = 48;
+    const workers = [0, 1].map((me) => {
+      const data: HandoffConsumerData = {
+        handle: queue.shareStream(),
+        control,
+        me,
+        framesPerTurn,
+        holdAtDetach: 8,
+        turns,
+      };
+      return new Worker(new URL('./testing/handoff-consumer-worker.js', import.meta.url), {
+        workerData: data,
+      });
+    });
+    const reports = Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<HandoffConsumerReport>((resolve, reject) => {
+            w.on('message', (m: HandoffConsumerReport | { type: 'error'; message: string }) => {
+              if (m.type === 'done') resolve(m);
+              else reject(new Error(m.message));
+            });
+            w.on('error', reject);
+            w.on('exit', (code) => reject(new Error(`consumer exited (${code}) without a report`)));
+          }),
+      ),
+    );
+    let finished = false;
+    void reports.then(
+      () => (finished = true),
+      () => (finished = true),
+    );
+    try {
+      // The producer: a frame whenever one is queued, until both consumers are done.
+      while (!finished) {
+        await Promise.race([queue.whenFrameAvailable(), reports.catch(() => undefined)]);
+        if (!finished && queue.leadingEdge() !== null) produceOne(queue);
+      }
+      const [a, b] = await reports;
+      if (a === undefined || b === undefined) throw new Error('missing report');
+      expect(Atomics.load(ctl, HandoffWord.TurnsDone)).toBe(turns);
+      expect(a.taken + b.taken).toBe(turns * framesPerTurn);
+      expect([a.staleReleases, b.staleReleases, a.contentErrors, b.contentErrors]).toEqual([0, 0, 0, 0]);
+      expect([a.orderErrors, b.orderErrors]).toEqual([0, 0]);
+      // Each turn after the first overlapped with the other consumer's releases.
+      expect(a.releasedDuringOtherTurn + b.releasedDuringOtherTurn).toBeGreaterThan(0);
+      // Every slot is back in rotation: queued (after taking in the released ring), with the hardware, or
+      // delivered and waiting; none held, none free and forgotten.
+      const queued = queue.queuedCount;
+      const census = pool.census();
+      expect(census.held).toBe(0);
+      expect(census.free).toBe(0);
+      expect(queued + queue.undeliveredClones + census.filled).toBe(slots);
+      expect(pool.staleReleases).toBe(0);
+      await queue.stop();
+      expect(queue.stats.revoked).toBe(0);
+      checker.checkBalance();
+      checker.assertClean();
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  }, 20_000);
 });

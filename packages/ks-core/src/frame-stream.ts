@@ -181,7 +181,8 @@ const DONE: IteratorResult<Frame> = Object.freeze({ done: true, value: undefined
  *   during the queue's grace period). Frames taken and not released are revoked when the grace period
  *   ends (see {@link Frame}); releasing one late is a counted stale release, never an error.
  * - Breaking out of the loop (or `close()`) detaches: frames delivered and not yet taken are given back;
- *   frames already taken stay held until released.
+ *   frames already taken stay held until released. A detached consumer may release them on its own thread
+ *   while the next consumer streams on another: releases go through a multi-producer ring, so none is lost.
  * - Only one stream may be attached to a queue at a time (single consumer); an attachment lapses at the
  *   stop that ends its stream, so a consumer that stopped reading never blocks the next run's consumer.
  *

@@ -183,9 +183,13 @@ export class KsQueue implements StreamPointerHost {
     this.name = options.name ?? 'queue';
     this.log = (options.logger ?? silentLogger()).child({ queue: this.name });
     const n = pool.slotCount;
-    this.filled = SlotRing.create(n);
-    // Twice the slots: a release racing a start/cancel scan may leave one stale id per slot (see refill).
-    this.released = SlotRing.create(2 * n);
+    // The rings have room to spare: a pop finishing on another thread keeps its cell one lap longer, and
+    // a push that found the ring full would take its slot out of rotation until the next scan.
+    this.filled = SlotRing.create(2 * n);
+    // Consumers on several threads push here (a detached consumer still releasing what it held while the
+    // next one streams; the ring is multi-producer). A release racing a start/cancel scan may leave one
+    // stale id per slot besides the live ones (see refill): four times the slots.
+    this.released = SlotRing.create(4 * n);
     this.pending = new Int32Array(n);
     this.clones = new Int32Array(n);
     this.cloneDone = new Uint8Array(n);

@@ -1,4 +1,4 @@
-// Lock-free single-producer/single-consumer ring of slot ids in a SharedArrayBuffer, for hand-off between threads.
+// Lock-free multi-producer/multi-consumer ring of slot ids in a SharedArrayBuffer, for hand-off between threads.
 /// <reference lib="es2024.sharedmemory" />
 
 /** Structured-cloneable handle of a ring (`SlotRing.attach(handle)` in a Worker). */
@@ -7,7 +7,7 @@ export interface SlotRingHandle {
   readonly buffer: SharedArrayBuffer;
 }
 
-// Control words. TAIL is written only by the producer; HEAD moves by compare-exchange (see pop).
+// Control words. HEAD and TAIL are free-running int32 positions, each moved by compare-exchange.
 const R_MAGIC = 0;
 const R_CAPACITY = 1;
 const R_HEAD = 2;
@@ -19,22 +19,34 @@ const R_ENDS = 5;
 /** Consumer lock: 0 none, else 1 + the epoch of the attached consumer (stale once that epoch ended). */
 const R_LOCK = 6;
 const CONTROL_WORDS = 16;
-const MAGIC = 0x4b535247; // 'KSRG'
+const MAGIC = 0x4b535248; // 'KSRH': cells of two words (sequence, id) since the ring became multi-producer
+// Cell i is two words after the control block: its sequence word, then its id.
+const CELL_WORDS = 2;
 
 /**
- * A bounded FIFO of ids pushed by exactly one producer thread. Head and tail are free-running int32
- * counters (the capacity is a power of two, so wrap-around is harmless); entries are published with
- * `Atomics.store` before the tail moves, so a reader never sees a torn entry. Popping moves the head by
- * compare-exchange, so the producer may drain the ring (e.g. at stop) while a consumer on another thread
- * pops too: each entry goes to exactly one of them.
+ * A bounded FIFO of ids in a SharedArrayBuffer, safe for several pushing and several popping threads
+ * (after Vyukov's bounded MPMC queue). Head and tail are free-running int32 positions (the capacity is a
+ * power of two, so wrap-around is harmless), each moved by compare-exchange, so two threads never claim the
+ * same position. Every cell carries a sequence word that says whose turn it is:
+ *
+ * - `seq === pos`: free for the push of position `pos`;
+ * - `seq === pos + 1`: holds the id pushed at `pos`, ready for the pop of `pos`;
+ * - `seq === pos + capacity`: popped, free for the push one lap later.
+ *
+ * A push claims `pos` (tail CAS), writes the id, then publishes it by storing `pos + 1`; a pop claims `pos`
+ * (head CAS) only when the cell is published, reads the id, then frees the cell for the next lap. A reader
+ * therefore never sees a torn or half-written entry, and two pushers can never write the same cell (the
+ * single-writer ring this replaces lost one of two concurrent releases). A push whose publication is still
+ * in progress on another thread reads as "empty" at that position: later entries wait behind it, none is
+ * lost. Nothing allocates; no operation waits for another thread (a conflicting CAS only retries).
  *
  * Waiting never blocks a thread: `signal()` + `waitAsync(seen)` use `Atomics.waitAsync`.
- * Contract: one thread calls `push`/`markEnd`. Consumers attach per epoch (`tryAttach`): one consumer at a
- * time, and the attachment lapses by itself at the next end mark.
+ * Consumers of a stream attach per epoch (`tryAttach`): one consumer at a time, and the attachment lapses by
+ * itself at the next end mark; `markEnd` is meant for one (the producer's) thread.
  */
 export class SlotRing {
   private readonly w: Int32Array;
-  /** Entries the ring can hold (a power of two ≥ the requested capacity). */
+  /** Entries the ring can hold (a power of two ≥ the requested capacity, at least 2). */
   readonly capacity: number;
   private readonly mask: number;
 
@@ -49,15 +61,34 @@ export class SlotRing {
    * @throws RangeError when capacity is not in 1…65536.
    */
   static create(capacity: number): SlotRing {
+    return SlotRing.createAt(capacity, 0);
+  }
+
+  /**
+   * @internal Like `create`, with both positions starting at `start` (tests reach int32 wrap-around fast).
+   * @throws RangeError when capacity is not in 1…65536 or start is not an int32.
+   */
+  static createAt(capacity: number, start: number): SlotRing {
     if (!Number.isInteger(capacity) || capacity < 1 || capacity > 65536) {
       throw new RangeError(`ring capacity must be an integer in 1…65536, got ${capacity}`);
     }
-    let cap = 1;
+    if (!Number.isInteger(start) || (start | 0) !== start) {
+      throw new RangeError(`ring start must be an int32, got ${start}`);
+    }
+    // At least two cells: with one, a published entry (seq pos + 1) would read as free for the next lap.
+    let cap = 2;
     while (cap < capacity) cap *= 2;
-    const buffer = new SharedArrayBuffer((CONTROL_WORDS + cap) * 4);
+    const buffer = new SharedArrayBuffer((CONTROL_WORDS + CELL_WORDS * cap) * 4);
     const w = new Int32Array(buffer);
     w[R_MAGIC] = MAGIC;
     w[R_CAPACITY] = cap;
+    w[R_HEAD] = start;
+    w[R_TAIL] = start;
+    // Position start + k (k < cap) is free for its push: its cell's sequence is the position itself.
+    for (let k = 0; k < cap; k++) {
+      const pos = (start + k) | 0;
+      w[CONTROL_WORDS + CELL_WORDS * (pos & (cap - 1))] = pos;
+    }
     return new SlotRing(buffer);
   }
 
@@ -75,7 +106,12 @@ export class SlotRing {
     }
     const w = new Int32Array(handle.buffer);
     const cap = w[R_CAPACITY] ?? 0;
-    if (w[R_MAGIC] !== MAGIC || cap < 1 || (cap & (cap - 1)) !== 0 || w.length !== CONTROL_WORDS + cap) {
+    if (
+      w[R_MAGIC] !== MAGIC ||
+      cap < 2 ||
+      (cap & (cap - 1)) !== 0 ||
+      w.length !== CONTROL_WORDS + CELL_WORDS * cap
+    ) {
       throw new TypeError('SharedArrayBuffer is not a ksemu slot ring');
     }
     return new SlotRing(handle.buffer);
@@ -86,52 +122,97 @@ export class SlotRing {
     return { kind: 'ksemu.slot-ring', buffer: this.w.buffer as SharedArrayBuffer };
   }
 
-  /** Ids in the ring now (a snapshot). */
+  /**
+   * Ids in the ring now (a snapshot; a push still publishing on another thread already counts).
+   */
   get size(): number {
     return (Atomics.load(this.w, R_TAIL) - Atomics.load(this.w, R_HEAD)) | 0;
   }
 
-  /** Producer side: appends an id; false (nothing written) when the ring is full. Wakes waiting consumers. */
+  /**
+   * Appends an id; false (nothing written) when the ring is full. Safe against concurrent pushes and pops
+   * on other threads. Wakes waiting consumers. No allocation.
+   */
   push(id: number): boolean {
-    const tail = Atomics.load(this.w, R_TAIL);
-    const head = Atomics.load(this.w, R_HEAD);
-    if (((tail - head) | 0) >= this.capacity) return false;
-    Atomics.store(this.w, CONTROL_WORDS + (tail & this.mask), id);
-    Atomics.store(this.w, R_TAIL, (tail + 1) | 0);
-    Atomics.add(this.w, R_SIGNAL, 1);
-    Atomics.notify(this.w, R_SIGNAL);
+    const pos = this.reserve();
+    if (pos === null) return false;
+    this.publish(pos, id);
     return true;
   }
 
-  /** Removes and returns the oldest id, or -1 when the ring is empty. Safe against a concurrent pop. */
-  pop(): number {
+  /**
+   * @internal First half of `push`: claims the next tail position, or null when the ring is full. The
+   * caller must `publish(pos, id)` it; until then the position (and every later one) reads as empty.
+   * Split out so a model test can interleave a preempted pusher with other pushes and pops.
+   */
+  reserve(): number | null {
+    const w = this.w;
     for (;;) {
-      const head = Atomics.load(this.w, R_HEAD);
-      if (head === Atomics.load(this.w, R_TAIL)) return -1;
-      const id = Atomics.load(this.w, CONTROL_WORDS + (head & this.mask));
-      if (Atomics.compareExchange(this.w, R_HEAD, head, (head + 1) | 0) === head) return id;
+      const pos = Atomics.load(w, R_TAIL);
+      const seq = Atomics.load(w, CONTROL_WORDS + CELL_WORDS * (pos & this.mask));
+      const lag = (seq - pos) | 0;
+      if (lag === 0) {
+        if (Atomics.compareExchange(w, R_TAIL, pos, (pos + 1) | 0) === pos) return pos;
+        continue; // another pusher claimed pos first
+      }
+      // lag < 0: the cell still holds the entry of the previous lap (or its pop is finishing): full.
+      if (lag < 0) return null;
+      // lag > 0: another pusher claimed pos after our load of the tail; look again. With the tail still at
+      // pos the words are corrupt: refuse rather than spin.
+      if (Atomics.load(w, R_TAIL) === pos) return null;
     }
+  }
+
+  /** @internal Second half of `push`: writes the id of a position `reserve` returned and publishes it. */
+  publish(pos: number, id: number): void {
+    const cell = CONTROL_WORDS + CELL_WORDS * (pos & this.mask);
+    Atomics.store(this.w, cell + 1, id);
+    Atomics.store(this.w, cell, (pos + 1) | 0);
+    Atomics.add(this.w, R_SIGNAL, 1);
+    Atomics.notify(this.w, R_SIGNAL);
   }
 
   /**
-   * Removes and returns the oldest id only if `(id & mask) === match`: -1 when the ring is empty, -2 when
-   * the oldest id does not match (it stays). Safe against a concurrent pop.
+   * Removes and returns the oldest id, or -1 when the ring is empty (or its oldest push is still being
+   * published on another thread). Safe against concurrent pops and pushes.
+   */
+  pop(): number {
+    return this.popIf(0, 0);
+  }
+
+  /**
+   * Removes and returns the oldest id only if `(id & mask) === match`: -1 when the ring is empty (as for
+   * `pop`), -2 when the oldest id does not match (it stays). Safe against concurrent pops and pushes.
    */
   popIf(mask: number, match: number): number {
+    const w = this.w;
     for (;;) {
-      const head = Atomics.load(this.w, R_HEAD);
-      if (head === Atomics.load(this.w, R_TAIL)) return -1;
-      const id = Atomics.load(this.w, CONTROL_WORDS + (head & this.mask));
-      if ((id & mask) !== match) {
-        // Re-read: another popper may have taken that entry (and the cell been reused) meanwhile.
-        if (Atomics.load(this.w, R_HEAD) === head) return -2;
+      const pos = Atomics.load(w, R_HEAD);
+      const cell = CONTROL_WORDS + CELL_WORDS * (pos & this.mask);
+      const seq = Atomics.load(w, cell);
+      const lag = (seq - ((pos + 1) | 0)) | 0;
+      if (lag < 0) return -1; // not published yet: empty at this position
+      if (lag > 0) {
+        // Another popper took pos after our load of the head (head still at pos: corrupt words, do not spin).
+        if (Atomics.load(w, R_HEAD) === pos) return -1;
         continue;
       }
-      if (Atomics.compareExchange(this.w, R_HEAD, head, (head + 1) | 0) === head) return id;
+      // Read before claiming: the id is the one published at pos as long as the head is still pos (only
+      // the pop of pos frees the cell for reuse), which the CAS below confirms.
+      const id = Atomics.load(w, cell + 1);
+      if ((id & mask) !== match) {
+        if (Atomics.load(w, R_HEAD) === pos) return -2;
+        continue; // the entry was taken meanwhile; the new head may match
+      }
+      if (Atomics.compareExchange(w, R_HEAD, pos, (pos + 1) | 0) === pos) {
+        // Free the cell for the push one lap later.
+        Atomics.store(w, cell, (pos + this.capacity) | 0);
+        return id;
+      }
     }
   }
 
-  /** Producer side: records an end-of-stream mark (after the ids pushed so far) and wakes consumers. */
+  /** Producer side (one thread): records an end-of-stream mark (after the ids pushed so far) and wakes consumers. */
   markEnd(): void {
     Atomics.add(this.w, R_ENDS, 1);
     Atomics.add(this.w, R_SIGNAL, 1);
