@@ -7,7 +7,10 @@ import { defineFilterDescriptor, definePin } from './descriptors.js';
 import type { Minidriver } from './filter.js';
 import { videoRange } from './data-range.js';
 import { guid } from './guid.js';
-import { KsError } from './ks-error.js';
+import { isKsError, KsError, KsNecessaryInstancesError, KsStateError } from './ks-error.js';
+import type { KsState } from './pin.js';
+import { ConnectionProperty, PinProperty } from './property-ids.js';
+import { PropSetId } from './known-guids.js';
 import { MediaSubtype } from './known-guids.js';
 import { frameIntervalFromRate, type KsTime } from './ks-time.js';
 import { DEFAULT_STOP_GRACE } from './queue.js';
@@ -215,5 +218,123 @@ describe('KsDevice', () => {
     }
     const sources: TimeSourceShape[] = [new ManualClock(), new SystemClock()];
     expect(sources.every((s) => typeof s.now() === 'bigint')).toBe(true);
+  });
+});
+
+describe('necessary pin instances (KSPIN_DESCRIPTOR_EX.InstancesNecessary)', () => {
+  const range = videoRange({
+    subtype: MediaSubtype.YUY2,
+    width: 16,
+    height: 16,
+    frameInterval: frameIntervalFromRate(30),
+  });
+  const format = { subtype: MediaSubtype.YUY2, width: 16, height: 16 };
+  // Capture is necessary once, Aux twice, Preview not at all.
+  const graph = defineFilterDescriptor({
+    referenceGuid: guid('0d0d0d0d-2222-4222-8333-444444444444'),
+    name: 'necessary pins',
+    pins: [
+      definePin({
+        name: 'Capture',
+        dataFlow: 'out',
+        instances: { possible: 1, necessary: 1 },
+        dataRanges: [range],
+      }),
+      definePin({ name: 'Preview', dataFlow: 'out', instances: { possible: 1 }, dataRanges: [range] }),
+      definePin({
+        name: 'Aux',
+        dataFlow: 'out',
+        instances: { possible: 3, necessary: 2 },
+        dataRanges: [range],
+      }),
+    ],
+  });
+
+  async function open() {
+    const steps: string[] = [];
+    const record = {
+      setState: (_p: unknown, to: KsState, from: KsState) => void steps.push(`${from}>${to}`),
+    };
+    const md: Minidriver = { descriptor: graph, pins: [record, record, record] };
+    const device = createDevice({ name: 'x', minidrivers: [md], clock: new ManualClock() });
+    const filter = await device.createFilter();
+    return { device, filter, steps };
+  }
+
+  it('refuses to leave STOP while a pin type lacks its necessary instances, naming each type and its counts', async () => {
+    const { device, filter, steps } = await open();
+    const preview = await filter.createPin(1, { format });
+    const err = await preview.setState('run').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(KsNecessaryInstancesError);
+    expect(err).toBeInstanceOf(KsStateError);
+    expect(isKsError(err)).toBe(true);
+    const e = err as KsNecessaryInstancesError;
+    expect(e.code).toBe('InvalidDeviceState');
+    expect(e.operation).toBe('setState');
+    expect(e.missing).toEqual([
+      { pinId: 0, pinName: 'Capture', necessary: 1, current: 0 },
+      { pinId: 2, pinName: 'Aux', necessary: 2, current: 0 },
+    ]);
+    expect(e.message).toMatch(/pin type 0 \(Capture\) has 0 of 1 necessary instance\(s\)/);
+    expect(e.message).toMatch(/pin type 2 \(Aux\) has 0 of 2 necessary instance\(s\)/);
+    // Nothing happened: no dispatch, no pool, still STOP.
+    expect(preview.state).toBe('stop');
+    expect(steps).toEqual([]);
+    expect(() => preview.pool).toThrow(KsStateError);
+    // The JSON form (what the CLI prints and a Worker receives) keeps the code.
+    expect(e.toJSON()).toMatchObject({ name: 'KsNecessaryInstancesError', code: 'InvalidDeviceState' });
+    await device.close();
+  });
+
+  it('counts instances, whatever their state; once complete every pin streams, and the same call then succeeds', async () => {
+    const { device, filter, steps } = await open();
+    const capture = await filter.createPin(0, { format });
+    await filter.createPin(2, { format });
+    // One Aux of two: still short, and the pin asking is itself counted (Capture is present now).
+    const err = (await capture.setState('acquire').catch((e: unknown) => e)) as KsNecessaryInstancesError;
+    expect(err.missing).toEqual([{ pinId: 2, pinName: 'Aux', necessary: 2, current: 1 }]);
+    expect(filter.missingNecessaryPins()).toEqual([2]);
+    await filter.createPin(2);
+    expect(filter.missingNecessaryPins()).toEqual([]);
+    // Necessary pins in STOP (the Aux pins have no format and never run) do not hold back the others.
+    await capture.setState('run');
+    const preview = await filter.createPin(1, { format });
+    await preview.setState('pause');
+    expect(steps).toEqual(['stop>acquire', 'acquire>pause', 'pause>run', 'stop>acquire', 'acquire>pause']);
+    await preview.setState('stop');
+    await capture.setState('stop');
+    await device.close();
+  });
+
+  it('checks only at leaving STOP: closing a necessary pin leaves running pins running, and the next start is refused', async () => {
+    const { device, filter } = await open();
+    const capture = await filter.createPin(0, { format });
+    const auxA = await filter.createPin(2);
+    await filter.createPin(2);
+    await capture.setState('run');
+    await auxA.close();
+    expect(capture.state).toBe('run');
+    await capture.setState('pause');
+    await capture.setState('run'); // PAUSE→RUN does not leave STOP
+    await capture.setState('stop');
+    await expect(capture.setState('acquire')).rejects.toMatchObject({
+      name: 'KsNecessaryInstancesError',
+      code: 'InvalidDeviceState',
+      missing: [{ pinId: 2, pinName: 'Aux', necessary: 2, current: 1 }],
+    });
+    expect(capture.state).toBe('stop');
+    await device.close();
+  });
+
+  it('the KSPROPERTY_CONNECTION_STATE set is refused the same way, and NECESSARYINSTANCES reports the count', async () => {
+    const { device, filter } = await open();
+    const preview = await filter.createPin(1, { format });
+    const necessary = await filter.properties.get(PropSetId.Pin, PinProperty.NecessaryInstances, { pin: 2 });
+    expect(necessary).toBe(2);
+    await expect(
+      preview.properties.set(PropSetId.Connection, ConnectionProperty.State, 1),
+    ).rejects.toMatchObject({ code: 'InvalidDeviceState' });
+    expect(preview.state).toBe('stop');
+    await device.close();
   });
 });

@@ -7,7 +7,7 @@ import { PinProperty } from './property-ids.js';
 import { EventSets } from './event-set.js';
 import { TypedEmitter, type EmitterBaseEvents, type Listener } from './event.js';
 import { intersectRanges, type FormatRequest, type IntersectionResult } from './intersection.js';
-import { KsError, KsStateError } from './ks-error.js';
+import { KsError, KsNecessaryInstancesError, KsStateError, type MissingPinInstances } from './ks-error.js';
 import type { Logger } from './logger.js';
 import { KsPin, type PinDispatch, type PinOwner } from './pin.js';
 import { PropertyHandler, type PropertyFallback } from './property-handler.js';
@@ -241,10 +241,27 @@ export class KsFilter implements PinOwner {
 
   /**
    * Pin types whose `instances.necessary` is not met (KSPROPERTY_PIN_NECESSARYINSTANCES); empty
-   * when the filter is complete enough to stream.
+   * when the filter is complete enough to stream. While it is not empty, no pin of the filter may
+   * leave STOP (`KsNecessaryInstancesError`).
    */
   missingNecessaryPins(): number[] {
     return this.descriptor.pins.flatMap((p, i) => (this.#pins[i]!.length < p.instances.necessary ? [i] : []));
+  }
+
+  /**
+   * @internal Called by a pin at its STOP→ACQUIRE step, where AVStream checks it: throws unless every
+   * pin type has at least `instances.necessary` open instances.
+   * @throws KsNecessaryInstancesError listing every pin type short of its count.
+   */
+  requireNecessaryInstances(pin: KsPin, operation: string): void {
+    const missing: MissingPinInstances[] = [];
+    this.descriptor.pins.forEach((p, i) => {
+      const current = this.#pins[i]!.length;
+      if (current < p.instances.necessary) {
+        missing.push({ pinId: i, pinName: p.name, necessary: p.instances.necessary, current });
+      }
+    });
+    if (missing.length > 0) throw new KsNecessaryInstancesError(pin.label, operation, missing);
   }
 
   /**

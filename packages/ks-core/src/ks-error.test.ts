@@ -13,6 +13,10 @@ describe('KsError', () => {
     expect(ntStatusOf('NotFound')).toBe(0xc0000225);
     expect(isKsError(e)).toBe(true);
     expect(isKsError({ name: 'KsError', code: 'NotFound' })).toBe(true);
+    // Each KsError subclass is recognised across realms (a Worker's or jest's) by its name too.
+    expect(isKsError({ name: 'KsStateError', code: 'InvalidDeviceState' })).toBe(true);
+    expect(isKsError({ name: 'KsNecessaryInstancesError', code: 'InvalidDeviceState' })).toBe(true);
+    expect(isKsError({ name: 'TypeError', code: 'InvalidDeviceState' })).toBe(false);
     expect(isKsError(new Error('x'))).toBe(false);
     expect(new KsError('BufferTooSmall', 'x', { requiredSize: 12 }).requiredSize).toBe(12);
     expect(JSON.parse(JSON.stringify(new KsError('BufferTooSmall', 'x', { requiredSize: 12 })))).toEqual({

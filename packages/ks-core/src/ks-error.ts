@@ -122,6 +122,49 @@ export class KsStateError extends KsError {
   }
 }
 
+/** A pin type of a filter with fewer open instances than its descriptor's `instances.necessary`. */
+export interface MissingPinInstances {
+  /** Pin type id (index into the filter descriptor's pins). */
+  readonly pinId: number;
+  /** The pin type's display name. */
+  readonly pinName: string;
+  /** `instances.necessary` of the pin type (KSPIN_DESCRIPTOR_EX.InstancesNecessary). */
+  readonly necessary: number;
+  /** Instances open on the filter when the check ran. */
+  readonly current: number;
+}
+
+/**
+ * A pin was asked to leave STOP while its filter lacks instances its descriptor says are necessary
+ * (KSPIN_DESCRIPTOR_EX.InstancesNecessary; AVStream will not stream such a filter). A wrong-state
+ * error (code `InvalidDeviceState`): the pin stays in STOP, nothing was allocated, and the same call
+ * succeeds once the missing pins are created. `missing` lists every pin type short of its count.
+ */
+export class KsNecessaryInstancesError extends KsStateError {
+  /** Every pin type below its necessary count, in pin id order (never empty). */
+  readonly missing: readonly MissingPinInstances[];
+
+  constructor(pin: string, operation: string, missing: readonly MissingPinInstances[]) {
+    const detail = missing
+      .map(
+        (m) => `pin type ${m.pinId} (${m.pinName}) has ${m.current} of ${m.necessary} necessary instance(s)`,
+      )
+      .join('; ');
+    super(pin, operation, `stop, the filter lacking necessary pins (${detail})`, [
+      'stop with every pin type at its necessary instance count',
+    ]);
+    this.name = 'KsNecessaryInstancesError';
+    this.message = `${pin}: ${operation}() cannot leave stop: ${detail}`;
+    this.missing = Object.freeze(missing.map((m) => Object.freeze({ ...m })));
+  }
+}
+
+const KS_ERROR_NAMES: ReadonlySet<unknown> = new Set([
+  'KsError',
+  'KsStateError',
+  'KsNecessaryInstancesError',
+]);
+
 /**
  * Realm-independent KsError check (errors thrown inside a jest vm realm or a Worker fail
  * `instanceof`).
@@ -131,8 +174,7 @@ export function isKsError(err: unknown): err is KsError {
     err instanceof KsError ||
     (typeof err === 'object' &&
       err !== null &&
-      (err as { name?: unknown }).name !== undefined &&
-      ((err as { name: unknown }).name === 'KsError' || (err as { name: unknown }).name === 'KsStateError') &&
+      KS_ERROR_NAMES.has((err as { name?: unknown }).name) &&
       typeof (err as { code?: unknown }).code === 'string')
   );
 }

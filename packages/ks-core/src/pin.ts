@@ -97,6 +97,11 @@ export interface PinOwner {
   readonly propertyFallback: PropertyFallback | undefined;
   /** @internal The pin closed (drop it from the filter's list). */
   pinClosed(pin: KsPin): void;
+  /**
+   * @internal Throws `KsNecessaryInstancesError` unless every pin type of the filter has its necessary
+   * instances (checked at STOP→ACQUIRE).
+   */
+  requireNecessaryInstances(pin: KsPin, operation: string): void;
 }
 
 /** Events of a pin. */
@@ -352,8 +357,11 @@ export class KsPin {
    * consumer's stream ends, and frames it holds are waited for at most the device's `stopGrace`
    * (on the device clock), then revoked: their late `release()` returns false and changes nothing
    * (see `Frame`). So a consumer that stops reading never stalls a stop.
-   * Context: any KSSTATE; ACQUIRE and above need a format.
-   * @throws TypeError for an unknown state; KsError InvalidDeviceRequest without a format;
+   * Context: any KSSTATE; ACQUIRE and above need a format, and leaving STOP needs every pin type of
+   * the filter at its `instances.necessary` count (KSPIN_DESCRIPTOR_EX.InstancesNecessary).
+   * @throws TypeError for an unknown state; KsNecessaryInstancesError (a KsStateError, code
+   *   InvalidDeviceState; the pin stays in STOP) when leaving STOP while the filter lacks necessary
+   *   pin instances; KsError InvalidDeviceRequest without a format;
    *   KsError from the minidriver (the pin stays in the last state reached); KsError
    *   Disconnected after removal; KsStateError (code Closed) after close.
    */
@@ -604,6 +612,9 @@ export class KsPin {
 
   async #stepUp(from: KsState, to: KsState): Promise<void> {
     if (from === 'stop') {
+      // AVStream's rule (KSPIN_DESCRIPTOR_EX.InstancesNecessary): a filter streams only with every
+      // necessary pin instance present. Checked before anything is allocated or dispatched.
+      this.#owner.requireNecessaryInstances(this, 'setState');
       const format = this.#format;
       if (format === undefined) {
         throw new KsError(
