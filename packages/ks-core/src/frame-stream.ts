@@ -108,7 +108,10 @@ export class Frame {
     this.check('sequence');
     return this.headers.sequence(this.slot);
   }
-  /** Presentation time (100 ns) = start + n × period. */
+  /**
+   * Presentation time (100 ns) = start + n × period, on the run's time base (the master clock's time at
+   * the run's first RUN); it continues across PAUSE→RUN without counting the paused time.
+   */
   get presentationTime(): bigint {
     this.check('presentationTime');
     return this.headers.presentationTime(this.slot);

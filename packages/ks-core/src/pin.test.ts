@@ -8,7 +8,7 @@ import { PropertyRequestFlags } from './property-handler.js';
 import { decodeVideoFormat } from './ks-data-format.js';
 import { frameIntervalFromRate, ksTime, type KsTime } from './ks-time.js';
 import { KsError, KsStateError } from './ks-error.js';
-import { FrameStatus } from './stream-header.js';
+import { FrameFlags, FrameStatus } from './stream-header.js';
 import type { KsState } from './pin.js';
 
 const PERIOD = frameIntervalFromRate(30);
@@ -116,6 +116,45 @@ describe('KsPin streaming with the test minidriver', () => {
     }
     await pin.stop();
     expect((await stream.next()).done).toBe(true);
+    await device.close();
+  });
+
+  it('across PAUSE→RUN presentation times continue from the pause point: no jump by the paused time, no going back', async () => {
+    const { clock, pin, device, hardware } = await setup();
+    await pin.setState('acquire');
+    const stream = pin.frames();
+    await pin.run();
+    const start = clock.now();
+    expect(pin.queue.currentTiming.start).toBe(start);
+    const seen: { seq: number; pts: bigint; drops: number; flags: number }[] = [];
+    const take = async (): Promise<void> => {
+      clock.advance(PERIOD);
+      const r = await stream.next();
+      if (r.done === true) throw new Error('stream ended');
+      const f = r.value;
+      expect(checkTestFrame(f.data, f.bytesUsed, f.sequence)).toBe(true);
+      seen.push({ seq: f.sequence, pts: f.presentationTime, drops: f.dropCount, flags: f.flags });
+      f.release();
+    };
+    for (let i = 0; i < 3; i++) await take();
+    await pin.pause();
+    // Paused for ten and a bit frame times: the hardware is stopped, nothing is delivered, and the
+    // queue keeps its frame numbering (it runs from the first RUN until ACQUIRE).
+    clock.advance(PERIOD * 10n + 12_345n);
+    await new Promise((r) => setImmediate(r));
+    expect(stream.tryNext()).toBeNull();
+    expect(hardware.running).toBe(false);
+    expect(pin.queue.nextFrameIndex).toBe(3);
+    await pin.run();
+    for (let i = 0; i < 3; i++) await take();
+    expect(seen.map((f) => f.seq)).toEqual([0, 1, 2, 3, 4, 5]);
+    // start + n × period from the index, on the one time base fixed at the first RUN.
+    expect(seen.map((f) => f.pts)).toEqual(seen.map((f) => start + BigInt(f.seq) * PERIOD));
+    expect(seen[3]!.pts - seen[2]!.pts).toBe(PERIOD);
+    // The paused time is not lost frames.
+    expect(seen.every((f) => f.drops === 0 && (f.flags & FrameFlags.DataDiscontinuity) === 0)).toBe(true);
+    expect(pin.queue.stats.dropped).toBe(0);
+    await pin.stop();
     await device.close();
   });
 

@@ -58,7 +58,9 @@ export interface PinDispatch<F = unknown, P = unknown> {
    * One single-step state change, `from` → `to` (adjacent states). STOP→ACQUIRE is where hardware
    * is taken (`pin.pool` exists from here; register it with the device); ACQUIRE→STOP releases it.
    * PAUSE→RUN starts the hardware (the queue is already running, `pin.queue.takeFrame()` works);
-   * RUN→PAUSE stops it. PAUSE→ACQUIRE: stop the hardware and cancel its clones
+   * RUN→PAUSE stops it. PAUSE→RUN after a pause resumes the same run: the queue kept its frame
+   * numbering and time base, so hardware that reports frame indices numbers the next frame
+   * `pin.queue.nextFrameIndex` (not by the time spent paused, which would count as drops). PAUSE→ACQUIRE: stop the hardware and cancel its clones
    * (`pin.queue.cancelAll(channel)`); ks-core then stops the queue: frames delivered and not taken
    * come back at once, frames the consumer holds within the device's stop grace period (then they
    * are revoked), so the step never hangs on a consumer.
@@ -357,6 +359,10 @@ export class KsPin {
    * consumer's stream ends, and frames it holds are waited for at most the device's `stopGrace`
    * (on the device clock), then revoked: their late `release()` returns false and changes nothing
    * (see `Frame`). So a consumer that stops reading never stalls a stop.
+   * Timestamps: the first PAUSE→RUN after ACQUIRE starts the run's time base (the master clock's
+   * time then); frame n is presented at `start + n × period`. A later RUN→PAUSE→RUN keeps that
+   * base and the numbering: presentation times continue from the pause point (stream time stands
+   * still in PAUSE, as does the pin's own clock), with no jump by the paused time and no repeat.
    * Context: any KSSTATE; ACQUIRE and above need a format, and leaving STOP needs every pin type of
    * the filter at its `instances.necessary` count (KSPIN_DESCRIPTOR_EX.InstancesNecessary).
    * @throws TypeError for an unknown state; KsNecessaryInstancesError (a KsStateError, code

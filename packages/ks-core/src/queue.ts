@@ -110,6 +110,13 @@ export interface KsQueueOptions {
  * longer than the grace period for a consumer, live, stuck or dead. `reclaimFromConsumer()` does the same
  * at once, without a stop.
  *
+ * Timing: `start()` fixes the run's one time base (`start`, `period`); the frame with index n is stamped
+ * `start + n × period`, computed from n, never accumulated. A pin's PAUSE does not stop the queue (it runs
+ * from the first RUN until ACQUIRE), so after PAUSE→RUN the numbering, and with it the presentation time,
+ * continues from the pause point: as KS stream time stands still in PAUSE, the paused duration is neither a
+ * timestamp jump nor counted as dropped frames, and no time repeats. Hardware that reports frame indices
+ * must number the frames after a resume from `nextFrameIndex` (an index gap is counted as drops).
+ *
  * Threading: every method runs on the producer's thread (usually the main thread); only the consumer may be
  * elsewhere (see `shareStream`).
  */

@@ -1,4 +1,4 @@
-// describeMinidriverConformance: one jest suite every minidriver × device runs (state table, capture N, start/stop cycles, unbalanced stop, stuck consumers, hot-unplug, buffer balance).
+// describeMinidriverConformance: one jest suite every minidriver × device runs (state table, capture N, start/stop cycles, unbalanced stop, stuck consumers, pause/resume timing, hot-unplug, buffer balance).
 import { describe, it, expect, afterEach } from '@jest/globals';
 import type { KsDevice } from '../device.js';
 import type { KsFilter } from '../filter.js';
@@ -73,7 +73,11 @@ interface Run {
  * (every slot free), the stream invariant checker clean, and the device closed. The stuck-consumer
  * tests (a consumer that never reads, one that never releases, through stop, `device.close()` and
  * hot-unplug) let the device's `stopGrace` pass on that clock once the queue's stop has begun, so
- * the hardware is stopped by then and the jump must not make it deliver anything.
+ * the hardware is stopped by then and the jump must not make it deliver anything. The pause/resume
+ * test asks a device to deliver nothing in PAUSE (with ten frame times passing on the clock) and, after
+ * PAUSE→RUN, to continue with the next frame index: presentation times go on from the pause point with
+ * no jump by the paused time and no repeat (a minidriver reporting hardware frame indices renumbers
+ * from `pin.queue.nextFrameIndex` at resume).
  */
 export function describeMinidriverConformance(
   name: string,
@@ -479,6 +483,62 @@ export function describeMinidriverConformance(
         } finally {
           await worker?.terminate();
         }
+      });
+    });
+
+    describe('pause and resume', () => {
+      it('presentation times continue from the pause point on one time base: no jump by the paused time, no going back', async () => {
+        // KS stream time stands still in PAUSE, so a resumed stream neither skips the paused time
+        // (as dropped frames or a timestamp jump) nor repeats times; every time is still
+        // start + n × period from the frame index. Consumed on this thread in both consumer modes:
+        // the subject is the producer side.
+        const run = await setup();
+        await run.pin.setState('acquire');
+        const stream = run.pin.frames();
+        const seen: { seq: number; pts: bigint; drops: number }[] = [];
+        const read = (): void => {
+          for (let f = stream.tryNext(); f !== null; f = stream.tryNext()) {
+            run.checker.consumerSaw(f.sequence);
+            seen.push({ seq: f.sequence, pts: f.presentationTime, drops: f.dropCount });
+            f.release();
+          }
+        };
+        const settleDevice = async (): Promise<void> => {
+          if (run.subject.settle !== undefined) await run.subject.settle();
+          for (let i = 0; i < settle; i++) await turn();
+        };
+        await run.pin.setState('run');
+        for (let i = 0; i < 20 * maxTicks && seen.length < 3; i++) {
+          await tick(run);
+          read();
+        }
+        expect(seen.length).toBeGreaterThanOrEqual(3);
+        await run.pin.setState('pause');
+        await settleDevice();
+        read(); // whatever completed before the pause took effect
+        const before = seen.length;
+        const last = seen[before - 1]!;
+        const streamTime = run.pin.descriptor.providesClock ? run.pin.clock().now() : undefined;
+        // Ten and a half frame times in PAUSE: nothing is delivered and a pin clock stands still.
+        run.clock.advance(period(run.pin) * 10n + period(run.pin) / 2n);
+        await settleDevice();
+        read();
+        expect(seen.length).toBe(before);
+        if (streamTime !== undefined) expect(run.pin.clock().now()).toBe(streamTime);
+        await run.pin.setState('run');
+        for (let i = 0; i < 20 * maxTicks && seen.length < before + 3; i++) {
+          await tick(run);
+          read();
+        }
+        expect(seen.length).toBeGreaterThanOrEqual(before + 3);
+        const timing = run.pin.queue.currentTiming;
+        for (const f of seen) expect(f.pts).toBe(timing.start + BigInt(f.seq) * timing.period);
+        const first = seen[before]!;
+        // The next frame after the pause point: the paused time is neither dropped frames nor a gap.
+        expect({ seq: first.seq, drops: first.drops }).toEqual({ seq: last.seq + 1, drops: last.drops });
+        expect(first.pts - last.pts).toBe(timing.period);
+        stream.close();
+        await run.pin.setState('stop');
       });
     });
 

@@ -61,12 +61,21 @@ describe('StreamInvariantChecker', () => {
     expect(rules(checker)).toContain('sequence');
   });
 
-  it('catches presentation times that do not increase and non-positive durations', () => {
-    const { checker, deliver } = rig();
-    deliver({ sequence: 0, time: 100n });
-    deliver({ sequence: 1, time: 100n });
-    deliver({ sequence: 2, time: 200n, duration: 0n });
-    expect(rules(checker)).toEqual(['time', 'time']);
+  it('catches presentation times that do not increase or are not start + n × period, and non-positive durations', () => {
+    const a = rig();
+    a.deliver({ sequence: 0 });
+    a.deliver({ sequence: 1, time: 0n }); // repeats a time, and is off the index's time (10)
+    expect(a.checker.violations.map((v) => v.message)).toEqual([
+      'presentation time 0 after 0',
+      'presentation time 0 of frame 1 is not start + n × period = 10',
+    ]);
+    const b = rig();
+    b.deliver({ sequence: 0 });
+    b.deliver({ sequence: 1, time: 25n }); // increasing, but jumped (e.g. by a paused time)
+    expect(rules(b.checker)).toEqual(['time']);
+    const c = rig();
+    c.deliver({ sequence: 2, dropCount: 2, flags: VALID | FrameFlags.DataDiscontinuity, duration: 0n });
+    expect(rules(c.checker)).toEqual(['time']);
   });
 
   it('catches gaps without drops, drops without gaps and a missing or spurious discontinuity flag', () => {

@@ -5,7 +5,7 @@ import { FrameFlags } from '../stream-header.js';
 /** The rule a violation broke. */
 export type StreamRule =
   | 'sequence' // sequence numbers must strictly increase within a run
-  | 'time' // presentation times must strictly increase; duration valid and positive
+  | 'time' // presentation times strictly increase, each start + n × period of the run; duration positive
   | 'after-stop' // nothing is delivered after stop() was called
   | 'drops' // drop count is cumulative and matches the gaps in the sequence; discontinuity flagged
   | 'bytes' // bytesUsed within the slot
@@ -33,7 +33,8 @@ export class StreamInvariantError extends Error {
 
 /**
  * Checks the invariants every capture stream must keep, per run (start → stop):
- * monotonic sequence and presentation time, no frame delivered after stop, drop accounting (cumulative drop
+ * monotonic sequence and presentation time (each `start + n × period` on the run's time base, also after a
+ * PAUSE→RUN), no frame delivered after stop, drop accounting (cumulative drop
  * count equals the gaps in the sequence, DataDiscontinuity exactly when it grows), bytesUsed within the
  * slot, and buffer balance (every slot free once stopped). Attach it to a queue before starting it; feed
  * consumer-side observations with `consumerSaw` to check what a (possibly Worker) consumer received; end
@@ -120,6 +121,17 @@ export class StreamInvariantChecker implements QueueObserver {
       const t = h.presentationTime(slot);
       if (this.lastTime !== undefined && t <= this.lastTime) {
         this.violate('time', `presentation time ${t} after ${this.lastTime}`, seq, slot);
+      }
+      // Computed from the index on the run's one time base (also across PAUSE→RUN), never accumulated.
+      const { start, period } = queue.currentTiming;
+      const expected = start + BigInt(seq) * period;
+      if (t !== expected) {
+        this.violate(
+          'time',
+          `presentation time ${t} of frame ${seq} is not start + n × period = ${expected}`,
+          seq,
+          slot,
+        );
       }
       this.lastTime = t;
     }
