@@ -27,6 +27,8 @@ export const HandoffWord = {
   Ticks: 1,
   /** Turns completed. */
   TurnsDone: 3,
+  /** Frames consumer 0 still holds from its last turn; consumer 1's at +1. */
+  Holding: 4,
 } as const;
 const DONE = 2;
 
@@ -73,6 +75,8 @@ async function main(): Promise<void> {
       for (let step = (ticks - seenTicks) | 0; step > 0 && left.length > 0; step--) {
         release(left.shift() as Frame);
         releasedDuringOtherTurn++;
+        Atomics.store(ctl, HandoffWord.Holding + me, left.length);
+        Atomics.notify(ctl, HandoffWord.Holding + me);
       }
       seenTicks = ticks;
       if (Atomics.load(ctl, HandoffWord.Turn) !== other) continue;
@@ -103,6 +107,14 @@ async function main(): Promise<void> {
     }
     stream.close();
     left = window;
+    Atomics.store(ctl, HandoffWord.Holding + me, left.length);
+    // The other consumer releases what it held during my turn, one frame per frame I took (more than it
+    // holds); on a busy machine it may lag, so wait for it before handing over: then every frame held at
+    // a detach is released while the other consumer streams, whatever the scheduling.
+    for (let h = Atomics.load(ctl, HandoffWord.Holding + other); h > 0;) {
+      Atomics.wait(ctl, HandoffWord.Holding + other, h);
+      h = Atomics.load(ctl, HandoffWord.Holding + other);
+    }
     const done = Atomics.add(ctl, HandoffWord.TurnsDone, 1) + 1;
     Atomics.store(ctl, HandoffWord.Turn, done >= turns ? DONE : other);
     // The other consumer sleeps on my ticks.
