@@ -201,14 +201,17 @@ export class KsFilter implements PinOwner {
 
   /**
    * Assigns a master clock for every pin of this filter that has none of its own (`null`
-   * clears). Context: open filter, no pin running.
-   * @throws KsStateError when a pin is running.
+   * clears). Context: open filter, no pin running or paused mid-run (`pin.midRun`: a run's
+   * timestamps keep one time base).
+   * @throws KsStateError when a pin is running or paused mid-run.
    */
   setMasterClock(clock: Clock | null): void {
     this.guard('setMasterClock');
-    const running = this.pins().find((p) => p.state === 'run');
+    const running = this.pins().find((p) => p.midRun);
     if (running !== undefined)
-      throw new KsStateError(this.label, 'setMasterClock', `running (${running.label})`, ['no pin in run']);
+      throw new KsStateError(this.label, 'setMasterClock', `running (${running.label} in ${running.state})`, [
+        'no pin in run or paused mid-run',
+      ]);
     if (
       clock !== null &&
       (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.schedule !== 'function')

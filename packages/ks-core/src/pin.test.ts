@@ -145,6 +145,11 @@ describe('KsPin streaming with the test minidriver', () => {
     expect(stream.tryNext()).toBeNull();
     expect(hardware.running).toBe(false);
     expect(pin.queue.nextFrameIndex).toBe(3);
+    // The run's time base stays fixed while paused: no other master clock now.
+    expect(pin.midRun).toBe(true);
+    expect(() => pin.setMasterClock(new ManualClock())).toThrow(
+      expect.objectContaining({ code: 'InvalidDeviceState', current: 'pause (mid-run)' }) as unknown as Error,
+    );
     await pin.run();
     for (let i = 0; i < 3; i++) await take();
     expect(seen.map((f) => f.seq)).toEqual([0, 1, 2, 3, 4, 5]);
@@ -154,6 +159,27 @@ describe('KsPin streaming with the test minidriver', () => {
     // The paused time is not lost frames.
     expect(seen.every((f) => f.drops === 0 && (f.flags & FrameFlags.DataDiscontinuity) === 0)).toBe(true);
     expect(pin.queue.stats.dropped).toBe(0);
+    await pin.stop();
+    await device.close();
+  });
+
+  it('a master clock may change in PAUSE before the first RUN and after ACQUIRE, never mid-run', async () => {
+    const { pin, filter, device } = await setup();
+    const other = new ManualClock(5_000_000n);
+    await pin.pause();
+    expect(pin.midRun).toBe(false);
+    pin.setMasterClock(other); // no run yet: no time base to break
+    filter.setMasterClock(other);
+    await pin.run();
+    expect(pin.queue.currentTiming.start).toBe(5_000_000n);
+    await pin.pause();
+    expect(() => filter.setMasterClock(null)).toThrow(
+      expect.objectContaining({ code: 'InvalidDeviceState' }) as unknown as Error,
+    );
+    await pin.setState('acquire'); // the run is over
+    expect(pin.midRun).toBe(false);
+    pin.setMasterClock(null);
+    filter.setMasterClock(null);
     await pin.stop();
     await device.close();
   });

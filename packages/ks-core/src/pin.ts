@@ -242,6 +242,15 @@ export class KsPin {
     return this.#state.kind;
   }
 
+  /**
+   * True from the first PAUSE→RUN after ACQUIRE until the pin drops back to ACQUIRE: the run's time
+   * base is fixed (also while paused), so its master clock cannot change.
+   */
+  get midRun(): boolean {
+    const s = this.#state;
+    return (s.kind === 'run' || s.kind === 'pause') && s.queue.state !== 'stopped';
+  }
+
   /** True while a state change is in progress. */
   get transitioning(): boolean {
     return this.#transitioning;
@@ -446,12 +455,22 @@ export class KsPin {
 
   /**
    * Assigns this pin's master clock (KSPROPERTY_STREAM_MASTERCLOCK); `null` reverts to the
-   * filter's/device's. Context: STOP, ACQUIRE, PAUSE (not while running, so timestamps of a run
-   * share one time base).
+   * filter's/device's. Context: STOP, ACQUIRE, or PAUSE before the run's first RUN; not while
+   * running nor paused mid-run (`midRun`), so the timestamps of a run, also across a pause, share
+   * one time base.
+   * @throws KsStateError in RUN, or in PAUSE mid-run (current `pause (mid-run)`); TypeError for
+   *   a value that is not a Clock.
    */
   setMasterClock(clock: Clock | null): void {
     this.#guard('setMasterClock');
     this.#requireState('setMasterClock', ['stop', 'acquire', 'pause']);
+    if (this.midRun) {
+      throw new KsStateError(this.label, 'setMasterClock', 'pause (mid-run)', [
+        'stop',
+        'acquire',
+        'pause before the first run',
+      ]);
+    }
     if (
       clock !== null &&
       (typeof clock !== 'object' || typeof clock.now !== 'function' || typeof clock.schedule !== 'function')
