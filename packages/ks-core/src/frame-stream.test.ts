@@ -1,12 +1,13 @@
 // Tests of FrameStream on the main thread and in a Worker: ordering, zero copy, release rules, stop and balance.
 import { describe, expect, it } from '@jest/globals';
-import { FramePool } from './frame-pool.js';
+import { FramePool, SlotState } from './frame-pool.js';
 import { attachFrameStream } from './frame-stream.js';
 import type { FrameStreamHandle } from './frame-stream.js';
 import { KsStateError } from './ks-error.js';
 import { ksTime } from './ks-time.js';
 import { ManualClock } from './manual-clock.js';
 import { KsQueue } from './queue.js';
+import { SlotRing } from './slot-ring.js';
 import { FrameStatus } from './stream-header.js';
 import { Worker } from 'node:worker_threads';
 import { HandoffWord } from './testing/handoff-consumer-worker.js';
@@ -294,6 +295,27 @@ describe('FrameStream in a Worker', () => {
 });
 
 describe('FrameStream close', () => {
+  it('a release that finds the released ring full is not lost: the producer rescans the pool', () => {
+    const { pool, queue, checker } = setup(4, 64);
+    queue.start({ start: START, period: PERIOD });
+    const stream = queue.frames();
+    expect(produceOne(queue)).toBe(true);
+    const frame = stream.tryNext();
+    expect(frame).not.toBeNull();
+    // Fill the released ring (through a second view of it, as another thread would) with ids of a
+    // queued slot: harmless stale hints, but no room for the real release.
+    const ring = SlotRing.attach(queue.shareStream().released);
+    const queued = [0, 1, 2, 3].find((s) => pool.state(s) === SlotState.Queued)!;
+    while (ring.push(queued));
+    expect(frame!.release()).toBe(true);
+    expect(ring.overflows).toBe(1);
+    // The producer's next look scans: every slot is back in rotation.
+    expect(queue.queuedCount).toBe(4);
+    expect(pool.census()).toMatchObject({ free: 0, queued: 4 });
+    stream.close();
+    checker.assertClean();
+  });
+
   it('finishes a pending next() at once', async () => {
     const { queue } = setup();
     const frames = queue.frames();

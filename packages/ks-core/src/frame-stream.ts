@@ -309,7 +309,7 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
         if (t < 0) break;
         const slot = t & TICKET_SLOT_MASK;
         if (this.pool.returnFilled(slot, t >>> TICKET_GENERATION_SHIFT, TICKET_GENERATION_BITS)) {
-          this.released.push(slot);
+          this.giveBack(slot);
         }
       }
     }
@@ -322,11 +322,18 @@ export class FrameStream implements AsyncIterableIterator<Frame> {
   releaseSlot(slot: number, word: number): boolean {
     this.heldCount--;
     if (this.pool.releaseHeld(slot, word)) {
-      this.released.push(slot);
+      this.giveBack(slot);
       return true;
     }
     this.stale++;
     return false;
+  }
+
+  /** Tells the producer a slot is free again (its id in the released ring, or an overflow mark). */
+  private giveBack(slot: number): void {
+    // The ring has room for every slot several times over; should it still be full, the producer must
+    // not lose the slot: the mark makes its next refill scan the pool.
+    if (!this.released.push(slot)) this.released.markOverflow();
   }
 
   private poll(): IteratorResult<Frame> | null {

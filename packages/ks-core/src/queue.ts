@@ -163,6 +163,8 @@ export class KsQueue implements StreamPointerHost {
   private lastDeliveredDrops = 0;
   private skippedSeen = 0;
   private needsScan = false;
+  /** Released-ring overflows already answered with a scan. */
+  private releasedOverflows = 0;
   /** The hardware reported frame indices on the channel this run (drops then come from index gaps). */
   private channelIndexed = false;
   private readonly counters: QueueStats = {
@@ -830,8 +832,14 @@ export class KsQueue implements StreamPointerHost {
     this.pendingCount++;
   }
 
-  /** Queues frames the consumer released (and, after start/cancel, every free slot). */
+  /** Queues frames the consumer released (and, after start/cancel or a released-ring overflow, every free slot). */
   private refill(): void {
+    const overflows = this.released.overflows;
+    if (overflows !== this.releasedOverflows) {
+      // A release found the ring full: its id is missing, so look at every slot.
+      this.releasedOverflows = overflows;
+      this.needsScan = true;
+    }
     for (let s = this.released.pop(); s >= 0; s = this.released.pop()) {
       // The id is a hint: a slot freed by a previous run or already requeued by a scan is skipped.
       if (this.pool.tryTransition(s, SlotState.Free, SlotState.Queued)) this.pushPending(s);

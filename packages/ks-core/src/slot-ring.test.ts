@@ -233,6 +233,19 @@ describe('SlotRing', () => {
     expect(r.popIf(0xf0, 0x10)).toBe(-1);
   });
 
+  it('counts overflows reported by a pusher that found it full, and wakes waiters for them', async () => {
+    const r = SlotRing.create(2);
+    const other = SlotRing.attach(r.share());
+    expect(r.push(1) && r.push(2)).toBe(true);
+    const seen = r.signal();
+    const woke = r.waitAsync(seen);
+    expect(other.push(3)).toBe(false);
+    other.markOverflow();
+    expect(r.overflows).toBe(1);
+    await expect(woke).resolves.toBe('ok');
+    expect([r.pop(), r.pop(), r.pop()]).toEqual([1, 2, -1]);
+  });
+
   it('wakes an async waiter on push and on markEnd, and not before', async () => {
     const r = SlotRing.create(2);
     let seen = r.signal();

@@ -18,6 +18,8 @@ const R_SIGNAL = 4;
 const R_ENDS = 5;
 /** Consumer lock: 0 none, else 1 + the epoch of the attached consumer (stale once that epoch ended). */
 const R_LOCK = 6;
+/** Pushes refused because the ring was full, as reported by `markOverflow` (see there). */
+const R_OVERFLOWS = 7;
 const CONTROL_WORDS = 16;
 const MAGIC = 0x4b535248; // 'KSRH': cells of two words (sequence, id) since the ring became multi-producer
 // Cell i is two words after the control block: its sequence word, then its id.
@@ -217,6 +219,22 @@ export class SlotRing {
     Atomics.add(this.w, R_ENDS, 1);
     Atomics.add(this.w, R_SIGNAL, 1);
     Atomics.notify(this.w, R_SIGNAL);
+  }
+
+  /**
+   * Any thread: records that a push was refused because the ring was full, and wakes waiters. A ring
+   * of hints (such as released slot ids) uses it so the popping side learns that an id is missing and
+   * rescans instead of losing it.
+   */
+  markOverflow(): void {
+    Atomics.add(this.w, R_OVERFLOWS, 1);
+    Atomics.add(this.w, R_SIGNAL, 1);
+    Atomics.notify(this.w, R_SIGNAL);
+  }
+
+  /** Overflows recorded so far (`markOverflow`); compare with the count seen last time. */
+  get overflows(): number {
+    return Atomics.load(this.w, R_OVERFLOWS);
   }
 
   /** Either side: wakes every `waitAsync` waiter without changing the contents (e.g. a consumer closing). */
