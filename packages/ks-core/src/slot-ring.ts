@@ -40,7 +40,9 @@ const CELL_WORDS = 2;
  * therefore never sees a torn or half-written entry, and two pushers can never write the same cell (the
  * single-writer ring this replaces lost one of two concurrent releases). A push whose publication is still
  * in progress on another thread reads as "empty" at that position: later entries wait behind it, none is
- * lost. Nothing allocates; no operation waits for another thread (a conflicting CAS only retries).
+ * lost; likewise a pop still freeing its cell makes the push one lap later find the ring full (size rings
+ * with room to spare). Nothing allocates; no operation waits for another thread (a conflicting CAS only
+ * retries).
  *
  * Waiting never blocks a thread: `signal()` + `waitAsync(seen)` use `Atomics.waitAsync`.
  * Consumers of a stream attach per epoch (`tryAttach`): one consumer at a time, and the attachment lapses by
