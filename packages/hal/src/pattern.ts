@@ -103,28 +103,37 @@ export function boxY(g: SceneGeometry, n: number): number {
  * {@link OVERLAY_TEXT_LENGTH}): frame number modulo 10^10, space, timecode of n / fps.
  */
 export function overlayText(n: number, fps: number, out: Uint8Array): void {
-  let v = n % 1e10;
-  for (let i = 9; i >= 0; i--) {
-    out[i] = v % 10;
-    v = Math.floor(v / 10);
+  // Called twice per dirty frame: integer arithmetic and no allocation (same digits as the
+  // general path below, which covers frame indices from 2^31 on).
+  if (n >= 0 && n < 2147483648 && Number.isInteger(n)) {
+    let v = n;
+    for (let i = 9; i >= 0; i--) {
+      const q = (v / 10) | 0;
+      out[i] = v - q * 10;
+      v = q;
+    }
+  } else {
+    let v = n % 1e10;
+    for (let i = 9; i >= 0; i--) {
+      out[i] = v % 10;
+      v = Math.floor(v / 10);
+    }
   }
   out[10] = GLYPH_SPACE;
-  const frames = n % fps;
   const totalSeconds = Math.floor(n / fps);
-  const fields = [
-    Math.floor(totalSeconds / 3600) % 100,
-    Math.floor(totalSeconds / 60) % 60,
-    totalSeconds % 60,
-    frames,
-  ];
-  let at = 11;
-  for (let f = 0; f < 4; f++) {
-    const value = fields[f]!;
-    if (f > 0) out[at++] = GLYPH_COLON;
-    // Frame counts above 99 (fps > 100) show their last two digits.
-    out[at++] = Math.floor(value / 10) % 10;
-    out[at++] = value % 10;
-  }
+  // Frame counts above 99 (fps > 100) show their last two digits.
+  twoDigits(out, 11, Math.floor(totalSeconds / 3600) % 100);
+  out[13] = GLYPH_COLON;
+  twoDigits(out, 14, Math.floor(totalSeconds / 60) % 60);
+  out[16] = GLYPH_COLON;
+  twoDigits(out, 17, totalSeconds % 60);
+  out[19] = GLYPH_COLON;
+  twoDigits(out, 20, n % fps);
+}
+
+function twoDigits(out: Uint8Array, at: number, value: number): void {
+  out[at] = Math.floor(value / 10) % 10;
+  out[at + 1] = value % 10;
 }
 
 /** A 32-bit mix of three integers (n may exceed 2^32); the noise generator's basis. */

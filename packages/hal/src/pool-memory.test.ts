@@ -1,5 +1,6 @@
 // Tests of wasm-backed pool memory: native bulk ops, identical rendering, and use from a Worker.
 import { describe, expect, it } from '@jest/globals';
+import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { PatternRenderer } from './pattern-renderer.js';
@@ -23,6 +24,55 @@ describe('pool memory', () => {
     expect(bulkOpsFor(new SharedArrayBuffer(8))).toBeUndefined();
     expect(poolMemoryOf(sab)).toBeDefined();
     expect(() => createPoolMemory(0)).toThrow(RangeError);
+  });
+
+  it('copyRows and replicate match a byte-by-byte model (short, SIMD and long rows)', () => {
+    const sab = createPoolMemory(1 << 16);
+    const ops = bulkOpsFor(sab)!;
+    const u8 = new Uint8Array(sab, 0, 40_000);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 1500 }),
+        fc.integer({ min: 0, max: 9 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 0, max: 64 }),
+        (len, rows, pad, srcStep, seed) => {
+          for (let i = 0; i < u8.length; i++) u8[i] = (i * 31 + seed) & 255;
+          const model = u8.slice();
+          const src = 3 + seed;
+          const stride = len + pad;
+          const srcStride = srcStep * stride;
+          const dst = 20_000 + (seed & 7);
+          for (let r = 0; r < rows; r++) {
+            for (let k = 0; k < len; k++) model[dst + r * stride + k] = model[src + r * srcStride + k]!;
+          }
+          ops.copyRows(dst, src, len, rows, stride, srcStride);
+          expect(Buffer.compare(u8, model)).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 700 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.integer({ min: 1, max: 40 }),
+        (period, periods, chunkPeriods) => {
+          const start = 1000 + period;
+          const total = period * periods + (periods > 1 ? period >> 1 : 0);
+          for (let k = 0; k < period; k++) u8[start + k] = (k * 7 + period) & 255;
+          u8.fill(0, start + period, start + total + 16);
+          ops.replicate(start, period, total, period * chunkPeriods);
+          let wrong = -1;
+          for (let k = 0; k < total && wrong < 0; k++)
+            if (u8[start + k] !== u8[start + (k % period)]) wrong = k;
+          expect(wrong).toBe(-1);
+          expect(u8[start + total]).toBe(0);
+        },
+      ),
+      { numRuns: 150 },
+    );
   });
 
   it('renders the same bytes as a plain SharedArrayBuffer, in this thread and in a Worker', async () => {

@@ -1,4 +1,5 @@
 // Pool memory backed by a shared WebAssembly.Memory, so renderers can use native bulk copies on it.
+import { BULK_MODULE_BYTES } from './bulk-memory-module.js';
 
 /** Native bulk operations on one shared memory (wasm `memory.copy` / `memory.fill`). */
 export interface BulkMemoryOps {
@@ -6,17 +7,26 @@ export interface BulkMemoryOps {
   copy(target: number, source: number, length: number): void;
   /** memset of `length` bytes at `target` to `value` (0–255). */
   fill(target: number, value: number, length: number): void;
+  /**
+   * `rows` copies of `length` bytes: row k goes from `source + k × sourceStride` to
+   * `target + k × targetStride` (sourceStride 0 repeats one row). Source and target rows must
+   * not overlap.
+   */
+  copyRows(
+    target: number,
+    source: number,
+    length: number,
+    rows: number,
+    targetStride: number,
+    sourceStride: number,
+  ): void;
+  /**
+   * Fills `[start, start + total)` with the pattern already written at `[start, start + filled)`
+   * (`filled` a multiple of its period), copying at most `chunk` bytes (a multiple of the period)
+   * per step so the source stays in cache.
+   */
+  replicate(start: number, filled: number, total: number, chunk: number): void;
 }
-
-// A hand-assembled module: (import "env" "memory" (memory 1 65536 shared)) with two exports,
-// copy(dst, src, len) = memory.copy and fill(dst, val, len) = memory.fill. 94 bytes; no toolchain.
-const BULK_MODULE_BYTES = new Uint8Array([
-  0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01, 0x07, 0x01, 0x60, 0x03, 0x7f, 0x7f, 0x7f, 0x00, 0x02,
-  0x12, 0x01, 0x03, 0x65, 0x6e, 0x76, 0x06, 0x6d, 0x65, 0x6d, 0x6f, 0x72, 0x79, 0x02, 0x03, 0x01, 0x80, 0x80,
-  0x04, 0x03, 0x03, 0x02, 0x00, 0x00, 0x07, 0x0f, 0x02, 0x04, 0x63, 0x6f, 0x70, 0x79, 0x00, 0x00, 0x04, 0x66,
-  0x69, 0x6c, 0x6c, 0x00, 0x01, 0x0a, 0x1a, 0x02, 0x0c, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfc, 0x0a,
-  0x00, 0x00, 0x0b, 0x0b, 0x00, 0x20, 0x00, 0x20, 0x01, 0x20, 0x02, 0xfc, 0x0b, 0x00, 0x0b,
-]);
 
 /** A shared WebAssembly.Memory (opaque here: lib ES2022 has no WebAssembly types). */
 export interface SharedWasmMemory {
@@ -47,7 +57,10 @@ function register(memory: SharedWasmMemory): SharedArrayBuffer {
     bulkModule ??= new wasm.Module(BULK_MODULE_BYTES);
     const instance = new wasm.Instance(bulkModule, { env: { memory } });
     const ops = instance.exports as unknown as BulkMemoryOps;
-    registry.set(buffer, { memory, ops: { copy: ops.copy, fill: ops.fill } });
+    registry.set(buffer, {
+      memory,
+      ops: { copy: ops.copy, fill: ops.fill, copyRows: ops.copyRows, replicate: ops.replicate },
+    });
   }
   return buffer;
 }

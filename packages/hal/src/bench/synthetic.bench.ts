@@ -11,7 +11,15 @@ import { SyntheticCamera } from '../synthetic-camera.js';
 import { ManualTimeSource } from '../time-source.js';
 import { imageLayout, type Fourcc, type VideoFormat } from '../pixel-format.js';
 import { createPoolMemory } from '../pool-memory.js';
-import { PUBLISHED, RELEASED, type ConsumerSetup } from './synthetic-consumer.js';
+import {
+  CONSUMER_SLEEPING,
+  PRODUCER_SLEEPING,
+  PUBLISHED,
+  RELEASED,
+  waitForChange,
+  writeAndWake,
+  type ConsumerSetup,
+} from './synthetic-consumer.js';
 
 interface BenchResult {
   seconds: number;
@@ -150,24 +158,16 @@ function workerConsumerCase(group: string, format: VideoFormat, mode: 'full' | '
       const size = r.layout.imageSize;
       const t0 = process.hrtime.bigint();
       const end = n + iterations;
+      let released = Atomics.load(c, RELEASED);
       for (; n < end; n++) {
         // Wait while every slot is still held by the consumer.
-        for (;;) {
-          const released = Atomics.load(c, RELEASED);
-          if (n - released < SLOTS) break;
-          Atomics.wait(c, RELEASED, released);
-        }
+        while (n - released >= SLOTS) released = waitForChange(c, RELEASED, released, PRODUCER_SLEEPING);
         const slot = n % SLOTS;
         r.render(memory, slot * stride, size, n, mode === 'dirty' ? held[slot]! : -1);
         held[slot] = n;
-        Atomics.store(c, PUBLISHED, n + 1);
-        Atomics.notify(c, PUBLISHED);
+        writeAndWake(c, PUBLISHED, n + 1, CONSUMER_SLEEPING);
       }
-      for (;;) {
-        const released = Atomics.load(c, RELEASED);
-        if (released >= end) break;
-        Atomics.wait(c, RELEASED, released);
-      }
+      while (released < end) released = waitForChange(c, RELEASED, released, PRODUCER_SLEEPING);
       const s = seconds(t0);
       return { seconds: s, value: iterations / s };
     },
