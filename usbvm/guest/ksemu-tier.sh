@@ -1,9 +1,11 @@
 #!/bin/bash
 # Guest script of `pnpm test:usb`: runs our compiled VM tests (packages/hal/dist/usb/*.vm.test.js) against
-# (1) the USB/IP camera in bulk mode, (2) in iso mode, (3) the kernel UVC gadget on dummy_hcd_iso (when built).
+# (1) the USB/IP camera in bulk mode, (2) in iso mode, (3) the kernel UVC gadget on dummy_hcd_iso (when built);
+# last on each device, the ks-core conformance suite over the webcam minidriver (conformance-step.sh), which unplugs it.
 set -u
 H=${USBVM_HOME:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$H/guest/lib.sh"
+. "$H/guest/conformance-step.sh"
 exec 2>&1
 ROOT=${KSEMU_ROOT:?}
 T=$ROOT/packages/hal/dist/usb/uvc-camera.vm.test.js
@@ -56,6 +58,10 @@ for mode in bulk iso; do
 	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
 	udevadm settle -t 10
 	T=$HOST_T run "$mode-usbfs-host" KSEMU_VM_BACKEND=usbfs
+	# The ks-core conformance suite over the webcam minidriver on this camera (its hot-unplug test detaches it).
+	wait_for "usb_dev_by_id 0x1209 0x0001 >/dev/null" 20
+	udevadm settle -t 10
+	conformance "$mode-conformance"
 	poc_stop
 done
 
@@ -69,6 +75,14 @@ if [ -f "$USBVM_BUILD/extra-modules/dummy_hcd_iso.ko" ] || modinfo dummy_hcd_iso
 		wait_for "usb_dev_by_id $UVC_VID $UVC_PID >/dev/null" 20
 		udevadm settle -t 10
 		T=$HOST_T run gadget-usbfs-host KSEMU_VM_BACKEND=usbfs KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_UNPLUG_CMD= KSEMU_VM_PLUG_CMD=
+		# Conformance on the gadget in MJPEG. Unplug/plug: power its root-hub port off/on (sysfs `disable`); the host
+		# sees a disconnect, then a fresh enumeration, while the gadget and its responder stay up.
+		wait_for "usb_dev_by_id $UVC_VID $UVC_PID >/dev/null" 20
+		udevadm settle -t 10
+		GPORT=$(readlink -f "$(usb_dev_by_id $UVC_VID $UVC_PID)/port")
+		conformance gadget-conformance KSEMU_VM_VIDPID="${UVC_VID#0x}:${UVC_PID#0x}" KSEMU_VM_FORMAT=${KSEMU_VM_GADGET_FORMAT:-MJPG:640x480@30} \
+			KSEMU_VM_UNPLUG_CMD="echo 1 >$GPORT/disable" KSEMU_VM_PLUG_CMD="echo 0 >$GPORT/disable"
+		echo 0 >"$GPORT/disable"
 		uvc_gadget_stop
 	else
 		bad "gadget start"; rc_all=1
