@@ -137,7 +137,14 @@ export class PatternRenderer implements FrameRenderer {
   private readonly text = new Uint8Array(OVERLAY_TEXT_LENGTH);
   private readonly plateIndices: Uint16Array;
   /** Plate rows per kind (0 blank, 1 + glyph row) per plane. */
-  private readonly plateRows: ReadonlyArray<readonly AlignedRow[]>;
+  /**
+   * Encoded plate rows per plane, one per kind (0 blank, 1 + glyph row), kind k at
+   * k × plateRowStride[plane] + plateShift[plane]: the shift is the plate's byte column modulo 4,
+   * so on the usual 4-aligned rows source and target agree modulo 4 and rows copy as 32-bit words.
+   */
+  private readonly plateBlock: readonly Row[];
+  private readonly plateRowStride: Int32Array;
+  private readonly plateShift: Int32Array;
   private readonly plateKind: Int32Array;
   private readonly noiseIndices: Uint16Array;
   /** Palette indices of each glyph row of the plate (kinds 1…7), kept in step with `plateText`. */
@@ -152,7 +159,7 @@ export class PatternRenderer implements FrameRenderer {
    * odd font scale its first pixel is the black spacing column of the cell to the left, so the
    * bytes depend on the glyph alone. Entry (glyph, fy) starts at (glyph × GLYPH_ROWS + fy) × spanBytes.
    */
-  private readonly glyphSpans: readonly Uint8Array[];
+  private readonly glyphSpans: readonly Row[];
   private readonly spanBytes: Int32Array;
   /** Cells [0, spanCells) lie wholly inside the plate and are drawn from `glyphSpans`. */
   private readonly spanCells: number;
@@ -225,9 +232,15 @@ export class PatternRenderer implements FrameRenderer {
     // Overlay plate: one encoded row per kind; kinds of each plate row.
     const pw = this.g.plateWidth;
     this.plateIndices = new Uint16Array(Math.max(2, pw));
-    this.plateRows = Array.from({ length: GLYPH_ROWS + 1 }, () =>
-      this.planes.map((_, i) => new AlignedRow(planeByteOffset(this.fourcc, i, pw))),
+    this.plateShift = Int32Array.from(
+      this.planes,
+      (_, i) => planeByteOffset(this.fourcc, i, this.g.plateX) & 3,
     );
+    this.plateRowStride = Int32Array.from(
+      this.planes,
+      (_, i) => (planeByteOffset(this.fourcc, i, pw) + this.plateShift[i]! + 3) & ~3,
+    );
+    this.plateBlock = this.planes.map((_, i) => makeRow((GLYPH_ROWS + 1) * this.plateRowStride[i]!));
     this.plateKind = new Int32Array(this.g.plateHeight);
     for (let py = 0; py < this.g.plateHeight; py++) {
       const fy = Math.floor(py / this.g.fontScale) - 1;
@@ -235,8 +248,17 @@ export class PatternRenderer implements FrameRenderer {
     }
     if (pw > 0) {
       this.plateIndices.fill(Colour.Black);
-      this.plateRows[0]!.forEach((row, i) =>
-        encodePlaneSegment(this.fourcc, this.palette, i, this.plateIndices, 0, pw, row.bytes, 0),
+      this.plateBlock.forEach((block, i) =>
+        encodePlaneSegment(
+          this.fourcc,
+          this.palette,
+          i,
+          this.plateIndices,
+          0,
+          pw,
+          block.u8,
+          this.plateShift[i]!,
+        ),
       );
     }
     this.noiseIndices = new Uint16Array(width + 4);
@@ -265,7 +287,7 @@ export class PatternRenderer implements FrameRenderer {
     this.spanBytes = Int32Array.from(this.planes, (_, p) => planeByteOffset(this.fourcc, p, cellPx));
     const spanIndices = new Uint16Array(cellPx);
     this.glyphSpans = this.planes.map((_, p) => {
-      const table = new Uint8Array(12 * GLYPH_ROWS * this.spanBytes[p]!);
+      const table = makeRow(12 * GLYPH_ROWS * this.spanBytes[p]!);
       for (let glyph = 0; glyph < 12; glyph++) {
         for (let fy = 0; fy < GLYPH_ROWS; fy++) {
           const cell = this.glyphIndexCells[glyph]![fy]!;
@@ -275,7 +297,7 @@ export class PatternRenderer implements FrameRenderer {
             spanIndices.set(cell.subarray(0, cellPx - 1), 1);
           }
           const at = (glyph * GLYPH_ROWS + fy) * this.spanBytes[p]!;
-          encodePlaneSegment(this.fourcc, this.palette, p, spanIndices, 0, cellPx, table, at);
+          encodePlaneSegment(this.fourcc, this.palette, p, spanIndices, 0, cellPx, table.u8, at);
         }
       }
       return table;
@@ -283,8 +305,17 @@ export class PatternRenderer implements FrameRenderer {
     if (pw > 0) {
       // Margins and unused cells stay black forever; characters are encoded on first use.
       for (let fy = 0; fy < GLYPH_ROWS; fy++) {
-        this.plateRows[fy + 1]!.forEach((row, i) =>
-          encodePlaneSegment(this.fourcc, this.palette, i, this.plateIndexRows[fy]!, 0, pw, row.bytes, 0),
+        this.plateBlock.forEach((block, i) =>
+          encodePlaneSegment(
+            this.fourcc,
+            this.palette,
+            i,
+            this.plateIndexRows[fy]!,
+            0,
+            pw,
+            block.u8,
+            (fy + 1) * this.plateRowStride[i]! + this.plateShift[i]!,
+          ),
         );
       }
     }
@@ -328,7 +359,7 @@ export class PatternRenderer implements FrameRenderer {
       }
     }
     if (this.options.pattern === 'moving-box') this.paintBox(u8, u16, u32, base, n);
-    if (this.overlay) this.paintPlate(u8, base, n);
+    if (this.overlay) this.paintPlate(u8, u16, u32, base, n);
   }
 
   private renderDirty(
@@ -354,8 +385,8 @@ export class PatternRenderer implements FrameRenderer {
     if (!this.overlay) return;
     // The whole plate is rewritten when the box crossed it (the restore wiped part of it or the
     // new box covers it) or when some cell is clipped; otherwise only the characters that differ.
-    if (plateCrossed || this.spanCells < OVERLAY_TEXT_LENGTH) this.paintPlate(u8, base, n);
-    else this.paintChangedCells(u8, base, n, previous);
+    if (plateCrossed || this.spanCells < OVERLAY_TEXT_LENGTH) this.paintPlate(u8, u16, u32, base, n);
+    else this.paintChangedCells(u8, u16, u32, base, n, previous);
   }
 
   private boxMeetsPlate(x: number, y: number): boolean {
@@ -378,7 +409,14 @@ export class PatternRenderer implements FrameRenderer {
    * Rewrites the glyph rows of the characters whose glyph differs between frames `previous`
    * (what the memory holds) and `n`, straight from `glyphSpans`. Needs every cell unclipped.
    */
-  private paintChangedCells(u8: Uint8Array, base: number, n: number, previous: number): void {
+  private paintChangedCells(
+    u8: Uint8Array,
+    u16: Uint16Array,
+    u32: Uint32Array,
+    base: number,
+    n: number,
+    previous: number,
+  ): void {
     const g = this.g;
     const s = g.fontScale;
     const ph = g.plateHeight;
@@ -401,8 +439,7 @@ export class PatternRenderer implements FrameRenderer {
           if (py0 >= py1) continue;
           const rows = plane.half ? (py1 - py0 + 1) >> 1 : py1 - py0;
           const at = xb + (plane.half ? (g.plateY + py0) >> 1 : g.plateY + py0) * plane.stride;
-          const from = (glyph * GLYPH_ROWS + fy) * len;
-          for (let k = 0; k < len; k++) u8[at + k] = table[from + k]!;
+          copySegment(table, (glyph * GLYPH_ROWS + fy) * len, u8, u16, u32, at, len);
           if (rows > 1) copyRows(u8, this.bulk, at + plane.stride, at, len, rows - 1, plane.stride, 0);
         }
       }
@@ -458,7 +495,7 @@ export class PatternRenderer implements FrameRenderer {
     }
   }
 
-  private paintPlate(u8: Uint8Array, base: number, n: number): void {
+  private paintPlate(u8: Uint8Array, u16: Uint16Array, u32: Uint32Array, base: number, n: number): void {
     const g = this.g;
     const pw = g.plateWidth;
     const ph = g.plateHeight;
@@ -475,7 +512,15 @@ export class PatternRenderer implements FrameRenderer {
         const at = xb + (plane.half ? (g.plateY + py) >> 1 : g.plateY + py) * plane.stride;
         // A new row is a copy of the cached plate row; repeated rows (font scale > 1) are
         // copies of it, in one native call.
-        this.plateRows[kind]![p]!.writeTo(u8, at);
+        copyShifted(
+          this.plateBlock[p]!,
+          kind * this.plateRowStride[p]! + this.plateShift[p]!,
+          u8,
+          u16,
+          u32,
+          at,
+          len,
+        );
         let q = py + step;
         let rows = 0;
         for (; q < ph && this.plateKind[q] === kind; q += step) rows++;
@@ -499,16 +544,20 @@ export class PatternRenderer implements FrameRenderer {
       if (c < this.spanCells) {
         // A whole cell: its encoded span bytes from the table, no per-pixel encoding.
         const from = this.spanFrom(c);
-        for (let fy = 0; fy < GLYPH_ROWS; fy++) {
-          const rows = this.plateRows[fy + 1]!;
-          for (let p = 0; p < rows.length; p++) {
-            const dst = rows[p]!.bytes;
-            const table = this.glyphSpans[p]!;
-            const len = this.spanBytes[p]!;
-            const at = planeByteOffset(this.fourcc, p, from);
-            const src = (glyph * GLYPH_ROWS + fy) * len;
-            for (let k = 0; k < len; k++) dst[at + k] = table[src + k]!;
-          }
+        for (let p = 0; p < this.planes.length; p++) {
+          const len = this.spanBytes[p]!;
+          const rowStride = this.plateRowStride[p]!;
+          const at = rowStride + this.plateShift[p]! + planeByteOffset(this.fourcc, p, from);
+          copyRowsBetween(
+            this.glyphSpans[p]!,
+            glyph * GLYPH_ROWS * len,
+            len,
+            this.plateBlock[p]!,
+            at,
+            rowStride,
+            len,
+            GLYPH_ROWS,
+          );
         }
         continue;
       }
@@ -521,8 +570,7 @@ export class PatternRenderer implements FrameRenderer {
         const idx = this.plateIndexRows[fy]!;
         const cell = this.glyphIndexCells[glyph]![fy]!;
         idx.set(x1 - x0 === cellPx ? cell : cell.subarray(0, x1 - x0), x0);
-        const rows = this.plateRows[fy + 1]!;
-        for (let p = 0; p < rows.length; p++) {
+        for (let p = 0; p < this.planes.length; p++) {
           encodePlaneSegment(
             this.fourcc,
             this.palette,
@@ -530,8 +578,8 @@ export class PatternRenderer implements FrameRenderer {
             idx,
             from,
             to - from,
-            rows[p]!.bytes,
-            planeByteOffset(this.fourcc, p, from),
+            this.plateBlock[p]!.u8,
+            (fy + 1) * this.plateRowStride[p]! + this.plateShift[p]! + planeByteOffset(this.fourcc, p, from),
           );
         }
       }
@@ -691,6 +739,70 @@ function fillSegment(
     const period = p.period;
     for (let i = 0; i < len; i++) u8[at + i] = bytes[i % period]!;
   }
+}
+
+/**
+ * `rows` segments of `len` bytes from `src` (rows `srcStep` apart) to `dst` (rows `dstStep`
+ * apart), both non-shared: as 32- or 16-bit words when every offset allows.
+ */
+function copyRowsBetween(
+  src: Row,
+  srcAt: number,
+  srcStep: number,
+  dst: Row,
+  dstAt: number,
+  dstStep: number,
+  len: number,
+  rows: number,
+): void {
+  const bits = srcAt | srcStep | dstAt | dstStep | len;
+  if ((bits & 3) === 0) {
+    const s32 = src.u32;
+    const d32 = dst.u32;
+    const words = len >> 2;
+    for (let r = 0, s = srcAt >> 2, d = dstAt >> 2; r < rows; r++, s += srcStep >> 2, d += dstStep >> 2) {
+      for (let k = 0; k < words; k++) d32[d + k] = s32[s + k]!;
+    }
+  } else if ((bits & 1) === 0) {
+    const s16 = src.u16;
+    const d16 = dst.u16;
+    const words = len >> 1;
+    for (let r = 0, s = srcAt >> 1, d = dstAt >> 1; r < rows; r++, s += srcStep >> 1, d += dstStep >> 1) {
+      for (let k = 0; k < words; k++) d16[d + k] = s16[s + k]!;
+    }
+  } else {
+    const s8 = src.u8;
+    const d8 = dst.u8;
+    for (let r = 0, s = srcAt, d = dstAt; r < rows; r++, s += srcStep, d += dstStep) {
+      for (let k = 0; k < len; k++) d8[d + k] = s8[s + k]!;
+    }
+  }
+}
+
+/**
+ * copySegment for a source and target that agree modulo 4 but are not 4-aligned: the bytes up
+ * to the next word boundary, then 32-bit words, then the tail (half the stores of 16-bit copies).
+ */
+function copyShifted(
+  src: Row,
+  from: number,
+  u8: Uint8Array,
+  u16: Uint16Array,
+  u32: Uint32Array,
+  at: number,
+  len: number,
+): void {
+  if (((from - at) & 3) !== 0 || len < 8) {
+    copySegment(src, from, u8, u16, u32, at, len);
+    return;
+  }
+  const s8 = src.u8;
+  const head = (4 - (at & 3)) & 3;
+  for (let i = 0; i < head; i++) u8[at + i] = s8[from + i]!;
+  const words = (len - head) >> 2;
+  const s32 = src.u32;
+  for (let k = 0, s = (from + head) >> 2, d = (at + head) >> 2; k < words; k++) u32[d + k] = s32[s + k]!;
+  for (let i = head + words * 4; i < len; i++) u8[at + i] = s8[from + i]!;
 }
 
 function copySegment(
