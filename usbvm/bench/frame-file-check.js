@@ -1,10 +1,10 @@
-// Checks the frames v4l2-ctl --stream-to wrote and times them: node frame-file-check.js FILE W H V4L2_LOG WALL_SECONDS → one JSON line.
+// Checks the frames v4l2-ctl --stream-to wrote and times them: node frame-file-check.js FILE W H V4L2_LOG WALL_SECONDS [BUSY_MS] → one JSON line.
 // Frame numbers are the first 8 bytes (little endian) of each frame; every 10th frame is compared with the
 // pattern camera's poc-bars frame. fps: from the first to the last buffer timestamp in v4l2-ctl --verbose
 // output (start-up excluded, like our probe); fpsWithStartup: frames / the v4l2-ctl process's wall time.
 'use strict';
 const fs = require('fs');
-const [file, w, h, logFile, wall] = process.argv.slice(2);
+const [file, w, h, logFile, wall, busyMs] = process.argv.slice(2);
 const W = +w;
 const H = +h;
 const size = W * H * 2;
@@ -77,5 +77,7 @@ console.log(
 		checked,
 		mismatched,
 		partialBytes: buf.length % size,
+		// the whole guest's busy CPU time per frame while v4l2-ctl ran (uvcvideo, vhci, network, v4l2-ctl)
+		...(busyMs !== undefined && frames > 0 ? { machineCpuMsPerFrame: +(+busyMs / frames).toFixed(2) } : {}),
 	}),
 );

@@ -66,6 +66,9 @@ run_ours() { # run_ours MODE BACKEND[@DEPTH] ROUND ORDER
 	emit "$j" "$1" "$3" "$4"
 }
 
+# busy_ms: the whole guest's busy CPU time (user+nice+system+irq+softirq) in ms (USER_HZ = 100), like the probe's
+busy_ms() { awk '/^cpu /{print ($2+$3+$4+$7+$8)*10; exit}' /proc/stat; }
+
 run_uvcvideo() { # run_uvcvideo MODE ROUND ORDER
 	local n t0 t1 j
 	wait_for "host_video_node >/dev/null" 20 || { emit '{"driver":"uvcvideo","error":"no video node"}' "$1" "$2" "$3"; return; }
@@ -73,10 +76,12 @@ run_uvcvideo() { # run_uvcvideo MODE ROUND ORDER
 	BASE=$(device_lines "$1")
 	rm -f /tmp/uvc.yuyv
 	t0=$(cut -d' ' -f1 /proc/uptime)
+	b0=$(busy_ms)
 	timeout -k 5 180 v4l2-ctl -d "$n" --set-fmt-video=width="$W",height="$HT",pixelformat=YUYV --set-parm="$FPS" \
 		--stream-mmap=4 --stream-count="$FRAMES" --stream-to=/tmp/uvc.yuyv --verbose >"/results/v4l2-$1-$2.txt" 2>&1
+	b1=$(busy_ms)
 	t1=$(cut -d' ' -f1 /proc/uptime)
-	j=$(node "$CHECK" /tmp/uvc.yuyv "$W" "$HT" "/results/v4l2-$1-$2.txt" "$(awk "BEGIN{print $t1-$t0}")")
+	j=$(node "$CHECK" /tmp/uvc.yuyv "$W" "$HT" "/results/v4l2-$1-$2.txt" "$(awk "BEGIN{print $t1-$t0}")" $((b1 - b0)))
 	rm -f /tmp/uvc.yuyv
 	emit "$j" "$1" "$2" "$3"
 }
