@@ -10,7 +10,9 @@
 export class AlignedRow {
   readonly length: number;
   private readonly store: Uint8Array;
-  private readonly views: Array<Uint8Array | undefined> = [undefined, undefined, undefined, undefined];
+  private readonly views: Array<Uint8Array | undefined> = new Array<Uint8Array | undefined>(8).fill(
+    undefined,
+  );
   private shift = 0;
   /** The row's bytes; writable. The view changes when {@link writeTo} realigns the row. */
   bytes: Uint8Array;
