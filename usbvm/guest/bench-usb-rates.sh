@@ -52,6 +52,8 @@ emit() { # emit JSON_FROM_DRIVER MODE ROUND ORDER: merge the driver's and the de
 const at=s.skipsAt||[];delete s.skipsAt;
 // device skips while this driver was receiving (between its first and last frame), before and after that window
 s.skippedInWindow=at.filter(e=>e>d.firstNumber&&e<=d.lastNumber).length;
+// of those, the ones right after the first frame: the driver was still starting (URBs not yet queued)
+s.skippedAtStart=at.filter(e=>e===d.firstNumber+1).length;
 s.skippedBefore=at.filter(e=>e<=d.firstNumber).length;s.skippedAfter=at.length-s.skippedInWindow-s.skippedBefore;
 const o={mode:process.argv[3],round:+process.argv[4],order:+process.argv[5],server:process.argv[6],...d,device:s};
 console.log(JSON.stringify(o))' "$drv" "$dev" "$mode" "$r" "$ord" "$SERVER_AT" | tee -a "$OUT"

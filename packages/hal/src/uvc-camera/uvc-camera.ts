@@ -43,7 +43,7 @@ export interface UvcCameraOptions {
   readonly logger?: Logger;
   /** Bulk transfers in flight (default 32, see the capture engine's DEFAULT_BULK_DEPTH). */
   readonly bulkDepth?: number;
-  /** Iso transfers in flight (default 32) and packets per transfer (default 32). */
+  /** Iso transfers in flight (default 8) and packets per transfer (default 32). */
   readonly isoDepth?: number;
   readonly isoPacketsPerTransfer?: number;
 }

@@ -71,15 +71,19 @@ export interface UvcCaptureEngineOptions {
 }
 
 /**
- * Transfers kept in flight by default. uvcvideo gets by with 5 because it completes URBs in interrupt
- * context; a user-space driver sees each completion only after a poll wake-up and a reap, so it needs a
- * deeper queue to keep the device's FIFO drained through scheduling hiccups. Measured in usbvm at 640x480
- * YUY2 30 fps (`pnpm bench usb`): 8 fell to 14–28 fps under host load where 32 held 29–30, and the deeper
- * queue also costs less CPU per frame (completions are reaped in batches). Buffers: bulk 32 × 16 KiB;
- * iso 32 × 32 packets × wBytesPerInterval (3 MiB at 3072-byte high-bandwidth packets).
+ * Bulk transfers kept in flight by default. uvcvideo gets by with 5 because it completes URBs in interrupt
+ * context; a user-space driver sees each completion only after a poll wake-up and a reap, and a bulk device
+ * sends only while transfers are queued, so a shallow queue lets its FIFO overflow through scheduling
+ * hiccups. Measured in usbvm at 640x480 YUY2 30 fps (`pnpm bench usb`, host load 3–4): 8 fell to 14–28 fps
+ * where 32 held 29–30, at less CPU per frame (completions are reaped in batches). 32 × 16 KiB buffers.
  */
 export const DEFAULT_BULK_DEPTH = 32;
-export const DEFAULT_ISO_DEPTH = 32;
+/**
+ * Iso transfers kept in flight by default (× 32 packets = 32 ms of bus time at high speed). An iso device
+ * paces itself; in the same measurements 8, 16 and 32 all held 30 fps, and 32 cost the guest about twice
+ * the CPU per frame (vhci/network side), so iso stays at 8.
+ */
+export const DEFAULT_ISO_DEPTH = 8;
 
 const TWO_POW_32 = 4294967296;
 const STILL_BLOCK = 11;
