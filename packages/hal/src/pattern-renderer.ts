@@ -139,12 +139,15 @@ export class PatternRenderer implements FrameRenderer {
   /** Plate rows per kind (0 blank, 1 + glyph row) per plane. */
   /**
    * Encoded plate rows per plane, one per kind (0 blank, 1 + glyph row), kind k at
-   * k × plateRowStride[plane] + plateShift[plane]: the shift is the plate's byte column modulo 4,
-   * so on the usual 4-aligned rows source and target agree modulo 4 and rows copy as 32-bit words.
+   * k × plateRowStride[plane] + plateShift[plane]: the shift is the plate's byte column modulo 8,
+   * so on the usual 8-aligned rows source and target agree modulo 8 and a row is one `set()`,
+   * which V8 copies into shared memory word by word only at equal alignment (else byte by byte).
    */
   private readonly plateBlock: readonly Row[];
   private readonly plateRowStride: Int32Array;
   private readonly plateShift: Int32Array;
+  /** Views of `plateBlock`: [plane][kind], one plate row each, for whole-row `set()`. */
+  private readonly plateViews: ReadonlyArray<readonly Uint8Array[]>;
   private readonly plateKind: Int32Array;
   private readonly noiseIndices: Uint16Array;
   /** Palette indices of each glyph row of the plate (kinds 1…7), kept in step with `plateText`. */
@@ -234,13 +237,19 @@ export class PatternRenderer implements FrameRenderer {
     this.plateIndices = new Uint16Array(Math.max(2, pw));
     this.plateShift = Int32Array.from(
       this.planes,
-      (_, i) => planeByteOffset(this.fourcc, i, this.g.plateX) & 3,
+      (_, i) => planeByteOffset(this.fourcc, i, this.g.plateX) & 7,
     );
     this.plateRowStride = Int32Array.from(
       this.planes,
-      (_, i) => (planeByteOffset(this.fourcc, i, pw) + this.plateShift[i]! + 3) & ~3,
+      (_, i) => (planeByteOffset(this.fourcc, i, pw) + this.plateShift[i]! + 7) & ~7,
     );
     this.plateBlock = this.planes.map((_, i) => makeRow((GLYPH_ROWS + 1) * this.plateRowStride[i]!));
+    this.plateViews = this.plateBlock.map((block, i) =>
+      Array.from({ length: GLYPH_ROWS + 1 }, (_, kind) => {
+        const from = kind * this.plateRowStride[i]! + this.plateShift[i]!;
+        return block.u8.subarray(from, from + planeByteOffset(this.fourcc, i, pw));
+      }),
+    );
     this.plateKind = new Int32Array(this.g.plateHeight);
     for (let py = 0; py < this.g.plateHeight; py++) {
       const fy = Math.floor(py / this.g.fontScale) - 1;
@@ -512,15 +521,18 @@ export class PatternRenderer implements FrameRenderer {
         const at = xb + (plane.half ? (g.plateY + py) >> 1 : g.plateY + py) * plane.stride;
         // A new row is a copy of the cached plate row; repeated rows (font scale > 1) are
         // copies of it, in one native call.
-        copyShifted(
-          this.plateBlock[p]!,
-          kind * this.plateRowStride[p]! + this.plateShift[p]!,
-          u8,
-          u16,
-          u32,
-          at,
-          len,
-        );
+        if ((at & 7) === this.plateShift[p]) u8.set(this.plateViews[p]![kind]!, at);
+        else {
+          copyShifted(
+            this.plateBlock[p]!,
+            kind * this.plateRowStride[p]! + this.plateShift[p]!,
+            u8,
+            u16,
+            u32,
+            at,
+            len,
+          );
+        }
         let q = py + step;
         let rows = 0;
         for (; q < ph && this.plateKind[q] === kind; q += step) rows++;
