@@ -24,10 +24,12 @@ const op = {
   i32GeU: 0x4f,
   i32Add: 0x6a,
   i32Sub: 0x6b,
+  call: 0x10,
 } as const;
 const VOID = 0x40;
 const memoryCopy = [0xfc, 0x0a, 0x00, 0x00];
 const memoryFill = [0xfc, 0x0b, 0x00];
+const memoryInit = (segment: number): number[] => [0xfc, 0x08, ...leb(segment), 0x00];
 /** v128.load / v128.store with alignment hint 1 byte and offset 0. */
 const v128Load = [0xfd, 0x00, 0x00, 0x00];
 const v128Store = [0xfd, 0x0b, 0x00, 0x00];
@@ -187,29 +189,81 @@ function leb128s(value: number): number[] {
 
 const FUNCTIONS: readonly WasmFunction[] = [copy, fill, copyRows, replicate];
 
-function assemble(): Uint8Array {
-  const arities = [...new Set(FUNCTIONS.map((f) => f.params))];
+/**
+ * A module importing `env.memory` (shared) with `functions` (all exported by name except those
+ * listed in `internal`, which are only called from the others) and `segments` as passive data
+ * segments for memory.init.
+ */
+function assemble(
+  functions: readonly WasmFunction[],
+  segments: readonly Uint8Array[] = [],
+  internal: readonly string[] = [],
+): Uint8Array {
+  const arities = [...new Set(functions.map((f) => f.params))];
   const types = vec(arities.map((k) => [0x60, ...vec(Array.from({ length: k }, () => [I32])), 0]));
   // (import "env" "memory" (memory 1 65536 shared)): flags 3 = shared with a maximum.
   const imports = vec([[...name('env'), ...name('memory'), 0x02, 0x03, ...leb(1), ...leb(65536)]]);
-  const funcs = vec(FUNCTIONS.map((f) => leb(arities.indexOf(f.params))));
-  const exports = vec(FUNCTIONS.map((f, i) => [...name(f.name), 0x00, ...leb(i)]));
+  const funcs = vec(functions.map((f) => leb(arities.indexOf(f.params))));
+  const exports = vec(
+    functions.flatMap((f, i) => (internal.includes(f.name) ? [] : [[...name(f.name), 0x00, ...leb(i)]])),
+  );
   const bodies = vec(
-    FUNCTIONS.map((f) => {
+    functions.map((f) => {
       const locals = f.locals > 0 ? vec([[...leb(f.locals), I32]]) : vec([]);
       const body = [...locals, ...f.code, op.end];
       return [...leb(body.length), ...body];
     }),
   );
+  const data = segments.length > 0 ? [...section(12, leb(segments.length))] : [];
+  const dataBodies =
+    segments.length > 0
+      ? section(11, vec(segments.map((bytes) => [0x01, ...leb(bytes.length), ...bytes])))
+      : [];
   return new Uint8Array([
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, types),
     ...section(2, imports),
     ...section(3, funcs),
     ...section(7, exports),
+    ...data,
     ...section(10, bodies),
+    ...dataBodies,
   ]);
 }
 
 /** The module's bytes: imports `env.memory` (shared), exports copy, fill, copyRows, replicate. */
-export const BULK_MODULE_BYTES: Uint8Array = assemble();
+export const BULK_MODULE_BYTES: Uint8Array = assemble(FUNCTIONS);
+
+/**
+ * One band fill of a frame: the first `first` bytes of data segment `segment` (a row repeated)
+ * written at `offset` from the frame start, then repeated up to `total` bytes, `chunk` bytes
+ * (a multiple of the row, ≥ `first` unless `first` = `total`) per copy at most (see replicate).
+ */
+export interface BandFill {
+  readonly offset: number;
+  readonly segment: number;
+  readonly first: number;
+  readonly total: number;
+  readonly chunk: number;
+}
+
+/**
+ * A module exporting `fillBands(base)`, which performs `fills` for a frame at `base` in one call:
+ * each template row comes from a passive data segment of the module (memory.init), so no
+ * template bytes are written from JS per frame. `segments` are the template rows (each repeated to a chunk).
+ */
+export function bandFillModuleBytes(fills: readonly BandFill[], segments: readonly Uint8Array[]): Uint8Array {
+  const [base, at] = [0, 1];
+  const code: number[] = [];
+  for (const f of fills) {
+    // prettier-ignore
+    code.push(
+      ...get(base), op.i32Const, ...leb128s(f.offset), op.i32Add, ...set(at),
+      ...get(at), op.i32Const, 0, op.i32Const, ...leb128s(f.first), ...memoryInit(f.segment),
+      ...get(at), op.i32Const, ...leb128s(f.first), op.i32Const, ...leb128s(f.total),
+      op.i32Const, ...leb128s(f.chunk), op.call, 0,
+    );
+  }
+  const fillBands: WasmFunction = { name: 'fillBands', params: 1, locals: 1, code };
+  return assemble([replicate, fillBands], segments, ['replicate']);
+}

@@ -114,6 +114,32 @@ describe('PatternRenderer', () => {
     }
   });
 
+  it('full render into pool memory (band fills from the wasm data segments) equals the reference for every banded pattern', () => {
+    for (const pattern of ['smpte-bars', 'ramp', 'checkerboard', 'solid'] as const) {
+      for (const fourcc of ['YUY2', 'NV12', 'I420', 'RGB24'] as const) {
+        const f = fmt(fourcc, 200, 150);
+        const options: PatternOptions = { pattern };
+        const r = new PatternRenderer(options, f);
+        const size = r.layout.imageSize;
+        const mem = new Uint8Array(createPoolMemory(2 * size + 64)).fill(0xa5);
+        const ref = new Uint8Array(size);
+        renderReference(options, f, 7, ref);
+        for (const at of [8, 12 + size]) {
+          r.render(mem, at, size, 7, -1);
+          expect({ pattern, fourcc, at, diff: firstDifference(mem.subarray(at, at + size), ref) }).toEqual({
+            pattern,
+            fourcc,
+            at,
+            diff: -1,
+          });
+        }
+        // Nothing outside the frames is touched.
+        expect(mem[7]).toBe(0xa5);
+        expect(mem[8 + size]).toBe(0xa5);
+      }
+    }
+  });
+
   it('dirty repaint at font scales 1, 2 and 3 (mostly nearby frames) equals full render', () => {
     fc.assert(
       fc.property(

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { PatternRenderer } from './pattern-renderer.js';
-import { bulkOpsFor, createPoolMemory, poolMemoryOf } from './pool-memory.js';
+import { bandFillModuleBytes } from './bulk-memory-module.js';
+import { bulkOpsFor, createPoolMemory, PoolMemoryModule, poolMemoryOf } from './pool-memory.js';
 import type { PatternHashJob } from './testing/pattern-hash-worker.js';
 import type { VideoFormat } from './pixel-format.js';
 
@@ -24,6 +25,33 @@ describe('pool memory', () => {
     expect(bulkOpsFor(new SharedArrayBuffer(8))).toBeUndefined();
     expect(poolMemoryOf(sab)).toBeDefined();
     expect(() => createPoolMemory(0)).toThrow(RangeError);
+  });
+
+  it('a band-fill module writes its data segments per frame, one instance per pool buffer', () => {
+    const row = Uint8Array.from([1, 2, 3, 4, 5, 6]);
+    const chunk = new Uint8Array(12);
+    chunk.set(row, 0);
+    chunk.set(row, 6);
+    const module = new PoolMemoryModule(
+      bandFillModuleBytes(
+        [
+          { offset: 0, segment: 0, first: 12, total: 30, chunk: 12 },
+          { offset: 40, segment: 0, first: 6, total: 6, chunk: 12 },
+        ],
+        [chunk],
+      ),
+    );
+    expect(module.exportsFor(new SharedArrayBuffer(64))).toBeUndefined();
+    for (const sab of [createPoolMemory(100), createPoolMemory(100)]) {
+      const fillBands = module.exportsFor(sab)!['fillBands'] as (base: number) => void;
+      expect(module.exportsFor(sab)!['fillBands']).toBe(fillBands);
+      const u8 = new Uint8Array(sab);
+      fillBands(3);
+      const expected = new Uint8Array(60);
+      for (let i = 0; i < 30; i++) expected[3 + i] = row[i % 6]!;
+      expected.set(row, 43);
+      expect(Array.from(u8.subarray(0, 60))).toEqual(Array.from(expected));
+    }
   });
 
   it('copyRows and replicate match a byte-by-byte model (short, SIMD and long rows)', () => {

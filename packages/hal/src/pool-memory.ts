@@ -99,3 +99,30 @@ export function attachPoolMemory(memory: SharedWasmMemory): SharedArrayBuffer {
 export function bulkOpsFor(buffer: ArrayBufferLike): BulkMemoryOps | undefined {
   return registry.get(buffer)?.ops;
 }
+
+/**
+ * A compiled wasm module that imports a pool memory as `env.memory` (shared), instantiated once
+ * per pool buffer of this thread on first use. Renderers use it for per-configuration code whose
+ * data lives in the module (passive data segments) rather than in JS memory.
+ */
+export class PoolMemoryModule {
+  private readonly module: object;
+  private readonly instances = new WeakMap<object, Record<string, unknown>>();
+
+  /** @throws WebAssembly.CompileError for invalid bytes. */
+  constructor(bytes: Uint8Array) {
+    this.module = new wasm.Module(bytes);
+  }
+
+  /** The instance's exports for `buffer`; undefined unless it is registered pool memory here. */
+  exportsFor(buffer: ArrayBufferLike): Record<string, unknown> | undefined {
+    let exports = this.instances.get(buffer);
+    if (exports === undefined) {
+      const entry = registry.get(buffer);
+      if (entry === undefined) return undefined;
+      exports = new wasm.Instance(this.module, { env: { memory: entry.memory } }).exports;
+      this.instances.set(buffer, exports);
+    }
+    return exports;
+  }
+}
