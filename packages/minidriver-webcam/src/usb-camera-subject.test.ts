@@ -38,6 +38,12 @@ describeMinidriverConformance(
   usbCameraSubject({ ...fake, vendorId: 0x1209, productId: 0x0c01, format, frameTimeoutMs: 5_000 }),
   { frameCounts: [1, 8] },
 );
+const fakeForWorker = freeRunningCamera();
+describeMinidriverConformance(
+  'webcam × UVC camera (fake, bulk) via usbCameraSubject YUY2 160x120@30',
+  usbCameraSubject({ ...fakeForWorker, vendorId: 0x1209, productId: 0x0c01, format, frameTimeoutMs: 5_000 }),
+  { frameCounts: [1, 8], consumer: 'worker' },
+);
 
 describe('usbCameraSubject', () => {
   it('plugs a missing camera back in and finds it', async () => {

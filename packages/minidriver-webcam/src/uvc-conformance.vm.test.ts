@@ -4,7 +4,7 @@
 //   KSEMU_VM_FORMAT=YUY2:320x240@30      the format every test streams (YUY2 or MJPG)
 //   KSEMU_VM_UNPLUG_CMD=<shell command>  pulls the camera (hot-unplug test); required
 //   KSEMU_VM_PLUG_CMD=<shell command>    plugs it back (needed only with more than one consumer)
-//   KSEMU_VM_CONSUMERS=main[,worker]     one suite per consumer kind
+//   KSEMU_VM_CONSUMERS=main,worker       one suite per consumer kind (default both)
 //   KSEMU_VM_FRAME_COUNTS=1,2,3,5,8,89   the capture test's frame counts (default: the suite's)
 //   KSEMU_VM_FRAME_TIMEOUT_MS=10000      wall time a running camera may take per frame
 import { exec } from 'node:child_process';
@@ -26,7 +26,7 @@ const unplugCommand = env['KSEMU_VM_UNPLUG_CMD'];
 if (!unplugCommand)
   throw new TypeError('KSEMU_VM_UNPLUG_CMD is required (the hot-unplug test pulls the camera)');
 const plugCommand = env['KSEMU_VM_PLUG_CMD'] || undefined;
-const consumers = (env['KSEMU_VM_CONSUMERS'] ?? 'main').split(',') as Array<'main' | 'worker'>;
+const consumers = (env['KSEMU_VM_CONSUMERS'] ?? 'main,worker').split(',') as Array<'main' | 'worker'>;
 const frameCounts = env['KSEMU_VM_FRAME_COUNTS']?.split(',').map(Number);
 const frameTimeoutMs = Number(env['KSEMU_VM_FRAME_TIMEOUT_MS'] ?? 10_000);
 

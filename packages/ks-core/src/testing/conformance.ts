@@ -9,7 +9,7 @@ import type { KsTime } from '../ks-time.js';
 import { ManualClock } from '../manual-clock.js';
 import { KS_STATES, type KsPin, type KsState } from '../pin.js';
 import type { KsQueue } from '../queue.js';
-import { FrameStatus } from '../stream-header.js';
+import { FrameStatus, frameStatusName } from '../stream-header.js';
 import { StreamInvariantChecker } from './invariant-checker.js';
 import { WorkerConsumer } from './worker-consumer.js';
 
@@ -147,11 +147,17 @@ export function describeMinidriverConformance(
     return statuses;
   }
 
-  /** Ticks until `n` frames were delivered to a Worker consumer; returns its report after stop. */
+  /**
+   * Attaches a Worker consumer in ACQUIRE, runs the pin, and ticks until `n` frames were delivered
+   * to it; checks its report after stop. The Worker attaches and the delivered count is read
+   * before RUN because a free-running device (a real camera) delivers frames as soon as it runs,
+   * before any clock step: counting from after RUN would miss the ones the Worker still receives.
+   */
   async function captureWorker(run: Run, n: number): Promise<void> {
     const worker = await WorkerConsumer.start(run.pin.shareFrames(), { recordLimit: n + 8 });
     try {
       const base = run.checker.deliveredCount;
+      await run.pin.setState('run');
       let ticks = 0;
       while (run.checker.deliveredCount - base < n) {
         if (ticks++ > n * maxTicks + 4)
@@ -167,11 +173,21 @@ export function describeMinidriverConformance(
       await run.pin.setState('stop');
       const report = await worker.report;
       expect(report.received).toBe(run.checker.deliveredCount - base);
-      expect(report.statuses.every((s) => s === FrameStatus.Success)).toBe(true);
+      // Named, so a failure says which status and on which frame (not just `false`).
+      expect(notSuccess(report.statuses, report.sequences)).toEqual([]);
       report.sequences.forEach((s) => run.checker.consumerSaw(s));
     } finally {
       await worker.terminate();
     }
+  }
+
+  /** The frames whose status is not Success, as `#<index or sequence>: <status name>`. */
+  function notSuccess(statuses: readonly number[], sequences?: readonly number[]): string[] {
+    const bad: string[] = [];
+    statuses.forEach((s, i) => {
+      if (s !== FrameStatus.Success) bad.push(`#${sequences?.[i] ?? i}: ${frameStatusName(s)}`);
+    });
+    return bad;
   }
 
   /** Resolves once `queue`'s stop has begun (the hardware is stopped by then). */
@@ -242,14 +258,12 @@ export function describeMinidriverConformance(
   async function capture(run: Run, n: number): Promise<void> {
     if (run.pin.state === 'stop') await run.pin.setState('acquire');
     if (consumer === 'worker') {
-      const started = run.pin.setState('run');
-      await started;
       await captureWorker(run, n);
       return;
     }
     await run.pin.setState('run');
     const statuses = await captureMain(run, n);
-    expect(statuses.every((s) => s === FrameStatus.Success)).toBe(true);
+    expect(notSuccess(statuses)).toEqual([]);
     await run.pin.setState('stop');
   }
 
