@@ -59,6 +59,12 @@ export interface FakeUvcDeviceOptions {
    * and bStillCaptureMethod set to 2). Default none (method 0).
    */
   readonly stillSizes?: ReadonlyArray<{ readonly width: number; readonly height: number }>;
+  /**
+   * Bulk: when a stream is stopped, three transfers that were in flight still arrive (short
+   * payloads with FID 0, 1, 0: whatever the last frame's FID, one begins a frame and the next cuts
+   * it), as usbfs reaps the URBs it discarded with whatever they had received. Default false.
+   */
+  readonly stopLeftovers?: boolean;
 }
 
 /** Frame number a fake still carries: STILL_NUMBER_BASE + the count of stills sent before it. */
@@ -317,6 +323,11 @@ export class FakeUvcDevice {
   /** @internal */
   get timeSource(): TimeSource {
     return this.options.timeSource;
+  }
+
+  /** @internal */
+  get stopLeftovers(): boolean {
+    return this.options.stopLeftovers ?? false;
   }
 
   /** @internal */
@@ -631,7 +642,21 @@ export class FakeUvcTransport implements UsbTransport {
     );
     core.attach({
       resubmit: () => undefined,
-      cancel: () => state.stop({ reason: 'stopped' }),
+      cancel: () => {
+        if (this.device.stopLeftovers) {
+          // Payloads that reach the host after stop began: a 2-byte header (EOH, FID) and 14 bytes.
+          for (const fid of [0, 1, 0]) {
+            const buf = buffers[slot]!;
+            const n = Math.min(16, buf.length);
+            buf.fill(0x5a, 0, n);
+            buf[0] = 2;
+            buf[1] = 0x80 | fid;
+            core.complete(slot, n, 'ok');
+            slot = (slot + 1) % buffers.length;
+          }
+        }
+        state.stop({ reason: 'stopped' });
+      },
     });
     return core;
   }

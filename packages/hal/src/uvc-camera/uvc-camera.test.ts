@@ -391,6 +391,24 @@ describe('UvcCaptureEngine streaming', () => {
     await session.close();
   });
 
+  it('transfers reaped after stop began (a new frame, then its FID toggling) complete no frame: their mappings come back Cancelled', async () => {
+    const { clock, provider } = rig('bulk', { stopLeftovers: true });
+    const cam = await firstCamera(provider);
+    const session = await cam.open({ timeSource: clock });
+    const engine = session.captureEngine();
+    const p = pool(engine, 3, 38400);
+    engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
+    p.programAll();
+    await engine.start();
+    clock.advance(FPS30);
+    await engine.stop();
+    const r = p.drain(false);
+    // Without the guard the leftovers finished a 14-byte frame: Corrupt (short), delivered as data.
+    expect(r.map((x) => x.status)).toEqual([FrameStatus.Ok, FrameStatus.Cancelled, FrameStatus.Cancelled]);
+    expect(engine.stats().framesCorrupted).toBe(0);
+    await session.close();
+  });
+
   it('unplug mid-stream: outstanding mappings complete Disconnected, the device emits disconnect, nothing leaks', async () => {
     const { clock, provider, usb, device } = rig('isochronous');
     const removed: string[] = [];

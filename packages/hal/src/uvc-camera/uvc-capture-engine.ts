@@ -645,7 +645,15 @@ export class UvcCaptureEngine implements CaptureEngine {
   private async stopStream(status: FrameStatus, resetDevice: boolean): Promise<void> {
     const stream = this.stream;
     this.stream = undefined;
-    await stream?.stop();
+    // A frame that ends while the stream winds down is the one in progress at stop, finished by
+    // the leftovers of cancelled transfers (cut short, or joined to the next frame's payloads):
+    // its mapping goes back Cancelled with the rest (drainQueue), never as a damaged frame.
+    this.flushing = true;
+    try {
+      await stream?.stop();
+    } finally {
+      this.flushing = false;
+    }
     if (this.current === 'disconnected' || this.current === 'closed') return;
     this.failStill(
       new HalError(
