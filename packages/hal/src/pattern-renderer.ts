@@ -237,7 +237,7 @@ export class PatternRenderer implements FrameRenderer {
       }
     }
     this.bands = bands;
-    this.bandModule = bands.length > 0 ? this.compileBandFills() : undefined;
+    this.bandModule = bands.length > 0 ? new PoolMemoryModule(() => this.bandFillBytes()) : undefined;
     this.boxFill = this.planes.map((_, i) => fillPattern(this.fourcc, this.palette, i, Colour.White100));
 
     // Overlay plate: one encoded row per kind; kinds of each plate row.
@@ -387,8 +387,11 @@ export class PatternRenderer implements FrameRenderer {
     if (this.overlay) this.paintPlate(u8, u16, u32, base, n);
   }
 
-  /** The fills `renderFull` does per band and plane, as one wasm function (see `bandModule`). */
-  private compileBandFills(): PoolMemoryModule {
+  /**
+   * The fills `renderFull` does per band and plane, as one wasm function (see `bandModule`);
+   * built only when the renderer first meets pool memory.
+   */
+  private bandFillBytes(): Uint8Array {
     const segments: Uint8Array[] = [];
     const segmentOf = new Map<Uint8Array, number>();
     const fills: BandFill[] = [];
@@ -419,7 +422,7 @@ export class PatternRenderer implements FrameRenderer {
         });
       }
     }
-    return new PoolMemoryModule(bandFillModuleBytes(fills, segments));
+    return bandFillModuleBytes(fills, segments);
   }
 
   private renderDirty(

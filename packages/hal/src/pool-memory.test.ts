@@ -32,7 +32,7 @@ describe('pool memory', () => {
     const chunk = new Uint8Array(12);
     chunk.set(row, 0);
     chunk.set(row, 6);
-    const module = new PoolMemoryModule(
+    const module = new PoolMemoryModule(() =>
       bandFillModuleBytes(
         [
           { offset: 0, segment: 0, first: 12, total: 30, chunk: 12 },

@@ -106,13 +106,15 @@ export function bulkOpsFor(buffer: ArrayBufferLike): BulkMemoryOps | undefined {
  * data lives in the module (passive data segments) rather than in JS memory.
  */
 export class PoolMemoryModule {
-  private readonly module: object;
+  private module: object | undefined;
   private readonly instances = new WeakMap<object, Record<string, unknown>>();
 
-  /** @throws WebAssembly.CompileError for invalid bytes. */
-  constructor(bytes: Uint8Array) {
-    this.module = new wasm.Module(bytes);
-  }
+  /**
+   * @param bytes makes the module's bytes; called (and the module compiled) only when the
+   * first pool buffer asks for it, so renderers that never see pool memory compile nothing.
+   * The compile throws WebAssembly.CompileError for invalid bytes.
+   */
+  constructor(private readonly bytes: () => Uint8Array) {}
 
   /** The instance's exports for `buffer`; undefined unless it is registered pool memory here. */
   exportsFor(buffer: ArrayBufferLike): Record<string, unknown> | undefined {
@@ -120,6 +122,7 @@ export class PoolMemoryModule {
     if (exports === undefined) {
       const entry = registry.get(buffer);
       if (entry === undefined) return undefined;
+      this.module ??= new wasm.Module(this.bytes());
       exports = new wasm.Instance(this.module, { env: { memory: entry.memory } }).exports;
       this.instances.set(buffer, exports);
     }
