@@ -20,7 +20,7 @@ import {
   waitForChange,
   type DmaEngine,
 } from './dma-engine.js';
-import { EventHub } from './event-hub.js';
+import { CompletionListeners } from './completion-listeners.js';
 import type { FaultInjector } from './fault-plan.js';
 import { HalError, HalErrorCode } from './hal-error.js';
 import { ControlBit, InterruptBit, PcieRegister, StatusBit } from './pcie-registers.js';
@@ -46,8 +46,6 @@ export interface PcieCaptureEngineOptions {
   readonly deviceId: string;
   readonly logger: Logger;
 }
-
-type CompletionEvents = { completion: [count: number] };
 
 const STATUS_OF: Record<DescriptorStatusCode, FrameStatus> = {
   [DescriptorStatus.Pending]: FrameStatus.Cancelled,
@@ -79,7 +77,7 @@ export class PcieCaptureEngine implements CaptureEngine {
   private layout: ImageLayout | undefined;
   private currentFormat: VideoFormat | undefined;
   private readonly o: PcieCaptureEngineOptions;
-  private readonly events: EventHub<CompletionEvents>;
+  private readonly listeners: CompletionListeners;
   private readonly capacity: number;
   // Outstanding mappings in programming order; position p lives at p & (capacity - 1).
   private readonly fifoCookie: Float64Array;
@@ -104,7 +102,7 @@ export class PcieCaptureEngine implements CaptureEngine {
 
   constructor(options: PcieCaptureEngineOptions) {
     this.o = options;
-    this.events = new EventHub(options.logger);
+    this.listeners = new CompletionListeners(options.logger);
     this.capacity = options.engine.ring.size;
     this.completions = CompletionRing.create(this.capacity);
     this.fifoCookie = new Float64Array(this.capacity);
@@ -285,7 +283,7 @@ export class PcieCaptureEngine implements CaptureEngine {
     r.write(PcieRegister.Control, ControlBit.Reset | ControlBit.InterruptEnable);
     this.posted = 0;
     this.reaped = 0;
-    if (cancelled > 0) this.events.emit('completion', this.completions.count);
+    if (cancelled > 0) this.listeners.notify(this.completions.count);
   }
 
   invalidateSlot(slot: number): void {
@@ -297,7 +295,7 @@ export class PcieCaptureEngine implements CaptureEngine {
   }
 
   onCompletion(listener: (count: number) => void): () => void {
-    return this.events.on('completion', listener);
+    return this.listeners.add(listener);
   }
 
   stats(): CaptureEngineStats {
@@ -443,7 +441,7 @@ export class PcieCaptureEngine implements CaptureEngine {
       this.reaped = (p + 1) >>> 0;
       published++;
     }
-    if (published > 0) this.events.emit('completion', this.completions.count);
+    if (published > 0) this.listeners.notify(this.completions.count);
   }
 
   /** Frame fields of a completion for frame-time k (only its low 32 bits travel in the descriptor). */
@@ -509,7 +507,7 @@ export class PcieCaptureEngine implements CaptureEngine {
       this.reaped = (this.reaped + 1) >>> 0;
       published++;
     }
-    if (notify && published > 0) this.events.emit('completion', this.completions.count);
+    if (notify && published > 0) this.listeners.notify(this.completions.count);
     return published;
   }
 

@@ -1,4 +1,5 @@
 // A CaptureEngine for synthetic devices: renders frames into programmed mappings on a TimeSource.
+import { CompletionListeners } from './completion-listeners.js';
 import type { Logger } from 'pino';
 import {
   FrameFlag,
@@ -72,7 +73,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   private pendingDrops = 0;
   private firstPending = false;
   private readonly record: CompletionRecord = emptyCompletionRecord();
-  private readonly listeners: Array<(count: number) => void> = [];
+  private readonly listeners: CompletionListeners;
   private readonly counters: CaptureEngineStats = {
     framesProduced: 0,
     framesCompleted: 0,
@@ -86,6 +87,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   constructor(options: ScheduledCaptureEngineOptions, ringCapacity = 64) {
     this.opts = options;
     this.logger = options.logger.child({ component: 'capture-engine' });
+    this.listeners = new CompletionListeners(this.logger);
     this.completions = CompletionRing.create(ringCapacity);
     const cap = this.completions.capacity;
     this.qSlot = new Int32Array(cap);
@@ -204,12 +206,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   }
 
   onCompletion(listener: (count: number) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(listener);
   }
 
   stats(): CaptureEngineStats {
@@ -242,7 +239,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
     this.current = 'closed';
     this.memory = undefined;
     this.geometry = undefined;
-    this.listeners.length = 0;
+    this.listeners.clear();
   }
 
   private produceFrame(): void {
@@ -362,14 +359,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   }
 
   private notify(): void {
-    const count = this.completions.count;
-    for (let i = 0; i < this.listeners.length; i++) {
-      try {
-        this.listeners[i]!(count);
-      } catch (err) {
-        this.logger.error({ err }, 'completion listener threw');
-      }
-    }
+    this.listeners.notify(this.completions.count);
   }
 
   private updateConfigured(): void {

@@ -1,4 +1,5 @@
 // The CaptureEngine of a USB UVC camera: probe/commit at start, bulk or iso streams reassembled straight into pool slots.
+import { CompletionListeners } from '../completion-listeners.js';
 import type { Logger } from 'pino';
 import {
   FrameFlag,
@@ -145,7 +146,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   private flushing = false;
   private stopping: Promise<void> | undefined;
   private readonly record: CompletionRecord = emptyCompletionRecord();
-  private readonly listeners: Array<(count: number) => void> = [];
+  private readonly listeners: CompletionListeners;
   private readonly counters: CaptureEngineStats = {
     framesProduced: 0,
     framesCompleted: 0,
@@ -159,6 +160,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   constructor(options: UvcCaptureEngineOptions, ringCapacity = 64) {
     this.o = options;
     this.logger = options.logger.child({ component: 'uvc-capture-engine' });
+    this.listeners = new CompletionListeners(this.logger);
     this.completions = CompletionRing.create(ringCapacity);
     const cap = this.completions.capacity;
     this.qSlot = new Int32Array(cap);
@@ -359,12 +361,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   onCompletion(listener: (count: number) => void): () => void {
-    if (typeof listener !== 'function') throw new TypeError('listener must be a function');
-    this.listeners.push(listener);
-    return () => {
-      const i = this.listeners.indexOf(listener);
-      if (i >= 0) this.listeners.splice(i, 1);
-    };
+    return this.listeners.add(listener);
   }
 
   stats(): CaptureEngineStats {
@@ -415,7 +412,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.memory = undefined;
     this.geometry = undefined;
     this.slotViews = [];
-    this.listeners.length = 0;
+    this.listeners.clear();
   }
 
   /**
@@ -836,14 +833,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   private notify(): void {
-    const count = this.completions.count;
-    for (let i = 0; i < this.listeners.length; i++) {
-      try {
-        this.listeners[i]!(count);
-      } catch (err) {
-        this.logger.error({ err }, 'completion listener threw');
-      }
-    }
+    this.listeners.notify(this.completions.count);
   }
 
   private updateConfigured(): void {
