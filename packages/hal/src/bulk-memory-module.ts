@@ -250,7 +250,7 @@ export interface BandFill {
 /**
  * A module exporting `fillBands(base)`, which performs `fills` for a frame at `base` in one call:
  * each template row comes from a passive data segment of the module (memory.init), so no
- * template bytes are written from JS per frame. `segments` are the template rows (each repeated to a chunk).
+ * template bytes are written from JS per frame. `segments` are the template rows (a row, or a row repeated).
  */
 export function bandFillModuleBytes(fills: readonly BandFill[], segments: readonly Uint8Array[]): Uint8Array {
   const [base, at] = [0, 1];
