@@ -3,6 +3,7 @@
 //        [--depth N (bulk or iso transfers in flight; default: the driver's)]
 // The camera embeds its frame number in the first 8 bytes of each frame (little endian); with the bench server's
 // strict pacing the numbers are consecutive for every frame the device sent, so a gap is a frame this host lost.
+import { paintPocBars } from '../testing/poc-bars.js';
 import { readFileSync } from 'node:fs';
 import { FrameStatus } from '../capture-engine.js';
 import { emptyCompletionRecord } from '../completion-ring.js';
@@ -28,31 +29,6 @@ const VID = parseInt(vidText ?? '1209', 16);
 const PID = parseInt(pidText ?? '0001', 16);
 const FRAME_BYTES = WIDTH * HEIGHT * 2;
 const DEPTH = args.has('depth') ? Number(args.get('depth')) : undefined;
-
-/** The poc-bars frame of the pattern camera for frame number n (usbip-export's paintPocBars). */
-function expectedFrame(n: number, out: Uint8Array): void {
-  const bars = [
-    [235, 128, 128],
-    [210, 16, 146],
-    [170, 166, 16],
-    [145, 54, 34],
-    [106, 202, 222],
-    [81, 90, 240],
-    [41, 240, 110],
-    [16, 128, 128],
-  ] as const;
-  const shift = (n * 4) % WIDTH;
-  for (let x = 0; x < WIDTH; x += 2) {
-    const c = bars[Math.floor((((x + shift) % WIDTH) * 8) / WIDTH)]!;
-    const o = x * 2;
-    out[o] = c[0];
-    out[o + 1] = c[1];
-    out[o + 2] = c[0];
-    out[o + 3] = c[2];
-  }
-  for (let y = 1; y < HEIGHT; y++) out.copyWithin(y * WIDTH * 2, 0, WIDTH * 2);
-  new DataView(out.buffer, out.byteOffset).setBigUint64(0, BigInt(n), true);
-}
 
 /** Busy time of the whole machine (user+nice+system+irq+softirq) in ms, from /proc/stat (USER_HZ = 100); 0 elsewhere. */
 function machineBusyMs(): number {
@@ -134,7 +110,7 @@ async function main(): Promise<Record<string, unknown>> {
           else c.lost += num - c.last - 1;
           c.last = num;
           if (c.frames % CHECK_EVERY === 0) {
-            expectedFrame(num, expect);
+            paintPocBars(num, expect, WIDTH, HEIGHT);
             c.checked++;
             if (Buffer.compare(bytes.subarray(base, base + FRAME_BYTES), expect) !== 0) c.mismatched++;
           }

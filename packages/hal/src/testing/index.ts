@@ -42,3 +42,4 @@ export {
   STILL_NUMBER_BASE,
   type FakeUvcDeviceOptions,
 } from './fake-uvc-device.js';
+export { paintPocBars } from './poc-bars.js';

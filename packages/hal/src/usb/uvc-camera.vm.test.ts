@@ -1,6 +1,7 @@
 // VM tier (run inside usbvm by `pnpm test:usb`, with node:test): a UVC camera through our transports against a real kernel.
 // Environment: KSEMU_VM_BACKEND=node-usb|usbfs, KSEMU_VM_VIDPID=1209:0001, KSEMU_VM_WIDTH/HEIGHT, KSEMU_VM_FRAMES,
 // KSEMU_VM_UNPLUG_CMD (shell command that unplugs the device), KSEMU_VM_PLUG_CMD (plugs it back).
+import { paintPocBars } from '../testing/poc-bars.js';
 import { execSync, spawnSync } from 'node:child_process';
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
@@ -49,34 +50,9 @@ async function makeProvider(): Promise<UsbTransportProvider> {
   return new UsbfsTransportProvider({ hotplugPollMs: 100 });
 }
 
-/** The colour-bar frame both test devices (PoC server, gadget responder) send for frame number n. */
-function expectedFrame(n: number, out: Uint8Array): void {
-  const bars = [
-    [235, 128, 128],
-    [210, 16, 146],
-    [170, 166, 16],
-    [145, 54, 34],
-    [106, 202, 222],
-    [81, 90, 240],
-    [41, 240, 110],
-    [16, 128, 128],
-  ];
-  const shift = (n * 4) % WIDTH;
-  for (let x = 0; x < WIDTH; x += 2) {
-    const c = bars[Math.floor((((x + shift) % WIDTH) * 8) / WIDTH)] ?? [0, 0, 0];
-    const o = x * 2;
-    out[o] = c[0] ?? 0;
-    out[o + 1] = c[1] ?? 0;
-    out[o + 2] = c[0] ?? 0;
-    out[o + 3] = c[2] ?? 0;
-  }
-  for (let y = 1; y < HEIGHT; y++) out.copyWithin(y * WIDTH * 2, 0, WIDTH * 2);
-  new DataView(out.buffer, out.byteOffset).setBigUint64(0, BigInt(n), true);
-}
-
 /**
  * Feeds payloads to hal's UVC PayloadReassembler (writing into one reused destination) and checks
- * each completed frame against expectedFrame(): size, flags, content, strictly increasing numbers.
+ * each completed frame against paintPocBars(): size, flags, content, strictly increasing numbers.
  */
 class FrameChecker {
   readonly frame = new Uint8Array(FRAME_BYTES);
@@ -115,7 +91,7 @@ class FrameChecker {
       return;
     }
     const num = Number(new DataView(this.frame.buffer).getBigUint64(0, true));
-    expectedFrame(num, this.expect);
+    paintPocBars(num, this.expect, WIDTH, HEIGHT);
     if (Buffer.compare(this.frame, this.expect) !== 0) this.mismatched++;
     if (this.last >= 0 && num <= this.last) this.outOfOrder++;
     if (this.last >= 0 && num > this.last + 1) this.gaps += num - this.last - 1;

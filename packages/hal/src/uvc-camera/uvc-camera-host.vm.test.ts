@@ -1,6 +1,7 @@
 // VM tier (node:test, inside usbvm): the same cameras as usb/uvc-camera.vm.test.ts, streamed through UvcDeviceProvider → UvcCamera → UvcCaptureEngine.
 // Environment: KSEMU_VM_BACKEND=node-usb|usbfs, KSEMU_VM_VIDPID=1209:0001, KSEMU_VM_WIDTH/HEIGHT, KSEMU_VM_FRAMES,
 // KSEMU_VM_TAG (results file name), KSEMU_VM_UNPLUG_CMD (shell command that unplugs the device).
+import { paintPocBars } from '../testing/poc-bars.js';
 import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { existsSync, readlinkSync, writeFileSync } from 'node:fs';
@@ -49,31 +50,6 @@ async function usbProvider(): Promise<UsbTransportProvider> {
     return new m.NodeUsbTransportProvider();
   }
   return new UsbfsTransportProvider({ hotplugPollMs: 100 });
-}
-
-/** The colour-bar frame both VM test devices (PoC server, gadget responder) send for frame number n. */
-function expectedFrame(n: number, out: Uint8Array): void {
-  const bars = [
-    [235, 128, 128],
-    [210, 16, 146],
-    [170, 166, 16],
-    [145, 54, 34],
-    [106, 202, 222],
-    [81, 90, 240],
-    [41, 240, 110],
-    [16, 128, 128],
-  ];
-  const shift = (n * 4) % WIDTH;
-  for (let x = 0; x < WIDTH; x += 2) {
-    const c = bars[Math.floor((((x + shift) % WIDTH) * 8) / WIDTH)] ?? [0, 0, 0];
-    const o = x * 2;
-    out[o] = c[0] ?? 0;
-    out[o + 1] = c[1] ?? 0;
-    out[o + 2] = c[0] ?? 0;
-    out[o + 3] = c[2] ?? 0;
-  }
-  for (let y = 1; y < HEIGHT; y++) out.copyWithin(y * WIDTH * 2, 0, WIDTH * 2);
-  new DataView(out.buffer, out.byteOffset).setBigUint64(0, BigInt(n), true);
 }
 
 function interfaceDriver(location: string, iface: number): string | undefined {
@@ -137,7 +113,7 @@ function consume(engine: CaptureEngine, slots: number, want: number): Consumer {
       else {
         const frame = bytes.subarray(rec.slot * stride, rec.slot * stride + FRAME_BYTES);
         const num = Number(new DataView(memory, rec.slot * stride).getBigUint64(0, true));
-        expectedFrame(num, expect);
+        paintPocBars(num, expect, WIDTH, HEIGHT);
         if (Buffer.compare(frame, expect) !== 0) c.mismatched++;
         if (num <= c.last) c.outOfOrder++;
         c.last = num;

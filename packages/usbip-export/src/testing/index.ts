@@ -13,7 +13,7 @@ export { RawUsbIpClient } from './raw-usbip-client.js';
 export {
   PatternFrameSource,
   framePatternByte,
-  paintPocBars,
   fillFramePattern,
   yuy2Format,
 } from './pattern-frame-source.js';
+export { paintPocBars } from '@ksemu/hal/testing';

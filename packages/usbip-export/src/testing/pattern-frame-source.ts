@@ -1,5 +1,6 @@
 // A deterministic UvcFrameSource for tests: frames are emitted on demand and their bytes are a function of the frame index.
 
+import { paintPocBars } from '@ksemu/hal/testing';
 import type { UvcControlBinding, UvcFrameFormat, UvcFrameSink, UvcFrameSource } from '../uvc-frame-source.js';
 
 /** Byte `i` of frame `n` (with the frame index in the first 4 bytes, little endian). */
@@ -11,34 +12,6 @@ export function framePatternByte(n: number, i: number): number {
 /** Fills `out` with frame `n`'s content. */
 export function fillFramePattern(n: number, out: Uint8Array): void {
   for (let i = 0; i < out.length; i++) out[i] = framePatternByte(n, i);
-}
-
-/**
- * The proof-of-concept server's frame (usbvm/poc/usbip-uvc-server.js): YUYV colour bars scrolled by
- * 4 pixels per frame, frame number in the first 8 bytes (little endian). hal's VM tests check this.
- */
-export function paintPocBars(n: number, out: Uint8Array, width: number, height: number): void {
-  const bars = [
-    [235, 128, 128],
-    [210, 16, 146],
-    [170, 166, 16],
-    [145, 54, 34],
-    [106, 202, 222],
-    [81, 90, 240],
-    [41, 240, 110],
-    [16, 128, 128],
-  ] as const;
-  const shift = (n * 4) % width;
-  for (let x = 0; x < width; x += 2) {
-    const c = bars[Math.floor((((x + shift) % width) * 8) / width)]!;
-    const o = x * 2;
-    out[o] = c[0];
-    out[o + 1] = c[1];
-    out[o + 2] = c[0];
-    out[o + 3] = c[2];
-  }
-  for (let y = 1; y < height; y++) out.copyWithin(y * width * 2, 0, width * 2);
-  new DataView(out.buffer, out.byteOffset, out.byteLength).setBigUint64(0, BigInt(n), true);
 }
 
 /** A YUY2 format of the given size at 30 and 15 fps. */
