@@ -218,6 +218,41 @@ export function describeMinidriverConformance(
   }
 
   /**
+   * Runs `body` on a fresh running pin whose consumer (this thread, or a Worker taking nothing else)
+   * holds one frame it will not release ({@link holdOne}); the Worker is terminated afterwards.
+   */
+  async function withHeldFrame(
+    body: (run: Run, kept: Frame | null, worker: WorkerConsumer | undefined) => Promise<void>,
+  ): Promise<void> {
+    const run = await setup();
+    await run.pin.setState('acquire');
+    const worker =
+      consumer === 'worker'
+        ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
+        : undefined;
+    try {
+      await body(run, await holdOne(run, worker), worker);
+    } finally {
+      await worker?.terminate();
+    }
+  }
+
+  /**
+   * Checks that `pending` (a stop, close or drain blocked by a held frame) waits out the grace
+   * period: still unsettled once `begun` resolved and the event loop turned, settled after the
+   * device clock moves by `stopGrace` (the consumer may still release the frame until then).
+   */
+  async function settlesAfterGrace(run: Run, pending: Promise<unknown>, begun: Promise<void>): Promise<void> {
+    let settled = false;
+    const done = pending.then(() => (settled = true));
+    await begun;
+    for (let i = 0; i < 20; i++) await turn();
+    expect(settled).toBe(false);
+    run.clock.advance(run.subject.device.stopGrace);
+    await done;
+  }
+
+  /**
    * Makes the old consumer's late release while a new consumer on this thread holds every slot
    * of the next run (so the revoked slot is in use again), and checks it changed nothing.
    */
@@ -417,49 +452,20 @@ export function describeMinidriverConformance(
         }
       });
 
-      it('a consumer holding a frame: stop revokes it after the grace period; its late release changes nothing in the next run', async () => {
-        const run = await setup();
-        await run.pin.setState('acquire');
-        const worker =
-          consumer === 'worker'
-            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
-            : undefined;
-        try {
-          const kept = await holdOne(run, worker);
+      it('a consumer holding a frame: stop revokes it after the grace period; its late release changes nothing in the next run', () =>
+        withHeldFrame(async (run, kept, worker) => {
           const queue = run.pin.queue;
-          let stopped = false;
-          const stopping = run.pin.setState('acquire').then(() => (stopped = true));
-          await whenStopping(queue);
-          for (let i = 0; i < 20; i++) await turn();
-          expect(stopped).toBe(false); // the consumer may still release it during the grace period
-          run.clock.advance(run.subject.device.stopGrace);
-          await stopping;
+          await settlesAfterGrace(run, run.pin.setState('acquire'), whenStopping(queue));
           expect(queue.stats.revoked).toBe(1);
           expect(run.pin.pool.outstanding).toBe(0);
           if (kept !== null) expect(kept.revoked).toBe(true);
           await lateReleaseDuringNextRun(run, kept, worker);
-        } finally {
-          await worker?.terminate();
-        }
-      });
+        }));
 
-      it('device.close() with a consumer holding a frame completes after the grace period', async () => {
-        const run = await setup();
-        await run.pin.setState('acquire');
-        const worker =
-          consumer === 'worker'
-            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
-            : undefined;
-        try {
-          const kept = await holdOne(run, worker);
+      it('device.close() with a consumer holding a frame completes after the grace period', () =>
+        withHeldFrame(async (run, kept, worker) => {
           const queue = run.pin.queue;
-          let closed = false;
-          const closing = run.subject.device.close().then(() => (closed = true));
-          await whenStopping(queue);
-          for (let i = 0; i < 20; i++) await turn();
-          expect(closed).toBe(false);
-          run.clock.advance(run.subject.device.stopGrace);
-          await closing;
+          await settlesAfterGrace(run, run.subject.device.close(), whenStopping(queue));
           expect(run.pin.state).toBe('closed');
           expect(queue.pool.outstanding).toBe(0);
           if (kept !== null) expect(kept.release()).toBe(false);
@@ -468,36 +474,18 @@ export function describeMinidriverConformance(
             worker!.resume();
             expect((await worker!.report).lateReleases).toBe(1);
           }
-        } finally {
-          await worker?.terminate();
-        }
-      });
+        }));
 
-      it('hot-unplug with a consumer holding a frame: drained() after the grace period', async () => {
-        const run = await setup();
-        await run.pin.setState('acquire');
-        const worker =
-          consumer === 'worker'
-            ? await WorkerConsumer.start(run.pin.shareFrames(), { hold: 1, readLimit: 1 })
-            : undefined;
-        try {
-          const kept = await holdOne(run, worker);
+      it('hot-unplug with a consumer holding a frame: drained() after the grace period', () =>
+        withHeldFrame(async (run, kept) => {
           await run.subject.unplug();
           for (let i = 0; i < 50 && run.pin.state !== 'removed'; i++) await turn();
           expect(run.pin.state).toBe('removed');
-          let drained = false;
-          const draining = run.pin.drained().then(() => (drained = true));
-          for (let i = 0; i < 20; i++) await turn();
-          expect(drained).toBe(false);
-          run.clock.advance(run.subject.device.stopGrace);
-          await draining;
+          await settlesAfterGrace(run, run.pin.drained(), Promise.resolve());
           if (kept !== null) expect(kept.release()).toBe(false);
           await run.subject.device.close();
           expect(run.pin.state).toBe('closed');
-        } finally {
-          await worker?.terminate();
-        }
-      });
+        }));
     });
 
     describe('pause and resume', () => {
