@@ -114,7 +114,47 @@ describe('PatternRenderer', () => {
     }
   });
 
-  it('full render into pool memory (band fills from the wasm data segments) equals the reference for every banded pattern', () => {
+  it('frame programs sharing one scratch region, without scratch, and after JS renders all give the reference bytes', () => {
+    const f = fmt('NV12', 320, 240);
+    const box: PatternOptions = { pattern: 'moving-box' };
+    const bars: PatternOptions = { pattern: 'checkerboard' };
+    const size = imageLayout('NV12', 320, 240).imageSize;
+    const refs = new Map<string, Uint8Array>();
+    const ref = (options: PatternOptions, n: number): Uint8Array => {
+      const key = `${options.pattern}:${n}`;
+      let r = refs.get(key);
+      if (r === undefined) {
+        r = new Uint8Array(size);
+        renderReference(options, f, n, r);
+        refs.set(key, r);
+      }
+      return r;
+    };
+    // Two renderers alternate on one pool (one scratch region per thread and memory): each
+    // finds the other's data there and rewrites it before drawing.
+    const a = new PatternRenderer(box, f);
+    const b = new PatternRenderer(bars, f);
+    const shared = new Uint8Array(createPoolMemory(2 * size));
+    // A pool with no room for scratch: the renderer draws from JS.
+    const none = new Uint8Array(createPoolMemory(size, { scratchBytes: 0 }));
+    const c = new PatternRenderer(box, f);
+    // A renderer whose cached plate was filled by JS renders before it met pool memory.
+    const d = new PatternRenderer(box, f);
+    d.render(new Uint8Array(size), 0, size, 41, -1);
+    const late = new Uint8Array(createPoolMemory(size));
+    for (const n of [3, 4, 41, 1234, 99_999]) {
+      a.render(shared, 0, size, n, -1);
+      b.render(shared, size, size, n, -1);
+      c.render(none, 0, size, n, -1);
+      d.render(late, 0, size, n, -1);
+      expect({ n, a: firstDifference(shared.subarray(0, size), ref(box, n)) }).toEqual({ n, a: -1 });
+      expect({ n, b: firstDifference(shared.subarray(size, 2 * size), ref(bars, n)) }).toEqual({ n, b: -1 });
+      expect({ n, c: firstDifference(none.subarray(0, size), ref(box, n)) }).toEqual({ n, c: -1 });
+      expect({ n, d: firstDifference(late.subarray(0, size), ref(box, n)) }).toEqual({ n, d: -1 });
+    }
+  });
+
+  it('full render into pool memory (the wasm frame program) equals the reference for every banded pattern', () => {
     for (const pattern of ['smpte-bars', 'ramp', 'checkerboard', 'solid'] as const) {
       for (const fourcc of ['YUY2', 'NV12', 'I420', 'RGB24'] as const) {
         const f = fmt(fourcc, 200, 150);

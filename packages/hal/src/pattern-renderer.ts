@@ -23,8 +23,22 @@ import {
   type ImageLayout,
   type VideoFormat,
 } from './pixel-format.js';
-import { bandFillModuleBytes, type BandFill } from './bulk-memory-module.js';
-import { bulkOpsFor, PoolMemoryModule, type BulkMemoryOps } from './pool-memory.js';
+import {
+  FRAME_PROGRAM_PARAMS,
+  frameProgramModuleBytes,
+  type BandCopy,
+  type FrameProgram,
+  type GlyphRun,
+  type PlateProgram,
+  type RowFill,
+} from './bulk-memory-module.js';
+import {
+  bulkOpsFor,
+  PoolMemoryModule,
+  scratchFor,
+  type BulkMemoryOps,
+  type ScratchRegion,
+} from './pool-memory.js';
 import { encodePlaneSegment, isHalfHeightPlane, planeByteOffset } from './row-encoder.js';
 
 /**
@@ -114,11 +128,38 @@ const FILL_CHUNK = 64 * 1024;
  */
 const BULK_FILL_CHUNK = 32 * 1024;
 
+/** Scratch offset of the frame's text, which JS writes for the frame program's plate. */
+const PROGRAM_TEXT_AT = 0;
+
+/** A frame program's `full(base, scratch, at0, rows0, len0, at1, rows1, len1, at2, rows2, len2)`. */
+type FullFn = (...args: number[]) => void;
+
+interface ProgramModule {
+  readonly module: PoolMemoryModule;
+  readonly scratchBytes: number;
+  readonly drawsPlate: boolean;
+}
+
+/** Views of the memory last rendered into, and its native operations (pool memory only). */
+interface Views {
+  readonly buffer: ArrayBufferLike;
+  readonly u8: Uint8Array;
+  readonly u16: Uint16Array;
+  readonly u32: Uint32Array;
+  readonly bulk: BulkMemoryOps | undefined;
+  /** This thread's scratch region of the memory, with the frame program's `init` and `full`. */
+  readonly scratch: ScratchRegion | undefined;
+  readonly init: ((scratch: number) => void) | undefined;
+  readonly full: FullFn | undefined;
+}
+
 /**
  * The fast renderer for raw formats. Background rows are encoded once per configuration;
- * a frame is band fills (set + copyWithin from a cache-sized chunk), one box fill and the
- * overlay plate's rows. With `previous` it restores the old box area from the background
- * templates and redraws the box and the plate only. Per-frame work allocates nothing.
+ * a frame is band fills (copies from a cache-sized chunk), one box fill and the overlay plate's
+ * rows. Into pool memory (`createPoolMemory`) a full render is one call of a wasm frame program
+ * whose data sits in a scratch region past the pool; elsewhere it is JS with native copies.
+ * With `previous` it restores the old box area from the background templates and redraws the
+ * box and the plate only. Per-frame work allocates nothing.
  * Worker-safe: it holds no main-thread-only state.
  */
 export class PatternRenderer implements FrameRenderer {
@@ -169,23 +210,16 @@ export class PatternRenderer implements FrameRenderer {
   private readonly spanCells: number;
   /** The text of the frame a dirty render starts from. */
   private readonly previousText = new Uint8Array(OVERLAY_TEXT_LENGTH);
+  /** The frame program's box arguments (at, rows, len per plane), reused every frame. */
+  private readonly boxArgs = new Int32Array(FRAME_PROGRAM_PARAMS - 2);
   /** Native bulk ops of the memory being rendered into (set at the start of each render). */
   private bulk: BulkMemoryOps | undefined;
   /**
-   * All band fills of a frame as one wasm function whose template rows are the module's own
-   * data segments (none for noise): a full render writes no template bytes from JS.
+   * A full render as one wasm call (bands, box and plate; see `frameProgram`), made when the
+   * renderer first meets pool memory. Never for noise.
    */
-  private readonly bandModule: PoolMemoryModule | undefined;
-  private views:
-    | {
-        buffer: ArrayBufferLike;
-        u8: Uint8Array;
-        u16: Uint16Array;
-        u32: Uint32Array;
-        bulk: BulkMemoryOps | undefined;
-        fillBands: ((base: number) => void) | undefined;
-      }
-    | undefined;
+  private program: ProgramModule | undefined;
+  private views: Views | undefined;
 
   /**
    * @throws TypeError for MJPG (use `MjpegRenderer`) or bad options; RangeError for sizes.
@@ -237,7 +271,6 @@ export class PatternRenderer implements FrameRenderer {
       }
     }
     this.bands = bands;
-    this.bandModule = bands.length > 0 ? new PoolMemoryModule(() => this.bandFillBytes()) : undefined;
     this.boxFill = this.planes.map((_, i) => fillPattern(this.fourcc, this.palette, i, Colour.White100));
 
     // Overlay plate: one encoded row per kind; kinds of each plate row.
@@ -347,10 +380,8 @@ export class PatternRenderer implements FrameRenderer {
     const u8 = views.u8;
     this.bulk = views.bulk;
     if (this.options.pattern === 'noise' || previous < 0) {
-      if (views.fillBands !== undefined) {
-        views.fillBands(base);
-        this.paintOverBands(u8, views.u16, views.u32, base, n);
-      } else this.renderFull(u8, views.u16, views.u32, views.bulk, base, n);
+      if (views.full !== undefined) this.renderProgram(views, views.full, base, n);
+      else this.renderFull(u8, views.u16, views.u32, views.bulk, base, n);
     } else if (previous !== n) {
       this.renderDirty(u8, views.u16, views.u32, base, n, previous);
     }
@@ -387,40 +418,136 @@ export class PatternRenderer implements FrameRenderer {
     if (this.overlay) this.paintPlate(u8, u16, u32, base, n);
   }
 
+  /** A full render through the frame program: one wasm call, plus the plate from JS if it does not draw it. */
+  private renderProgram(views: Views, full: FullFn, base: number, n: number): void {
+    const program = this.program!;
+    const scratch = views.scratch!;
+    if (scratch.owner !== program) {
+      views.init!(scratch.base);
+      scratch.owner = program;
+    }
+    if (program.drawsPlate) {
+      overlayText(n, this.fps, this.text);
+      scratch.view.set(this.text, PROGRAM_TEXT_AT);
+    }
+    const box = this.boxArgs;
+    box.fill(0);
+    if (this.options.pattern === 'moving-box') {
+      const x = boxX(this.g, n);
+      const y = boxY(this.g, n);
+      const size = this.g.boxSize;
+      for (let p = 0; p < this.planes.length; p++) {
+        const plane = this.planes[p]!;
+        const xb = planeByteOffset(this.fourcc, p, x);
+        const r0 = plane.half ? y >> 1 : y;
+        const r1 = plane.half ? (y + size) >> 1 : y + size;
+        box[3 * p] = base + plane.offset + r0 * plane.stride + xb;
+        box[3 * p + 1] = Math.max(0, r1 - r0);
+        box[3 * p + 2] = planeByteOffset(this.fourcc, p, x + size) - xb;
+      }
+    }
+    full(base, scratch.base, box[0]!, box[1]!, box[2]!, box[3]!, box[4]!, box[5]!, box[6]!, box[7]!, box[8]!);
+    if (this.overlay && !program.drawsPlate) this.paintPlate(views.u8, views.u16, views.u32, base, n);
+  }
+
   /**
-   * The fills `renderFull` does per band and plane, as one wasm function (see `bandModule`);
-   * built only when the renderer first meets pool memory.
+   * What a full render does, as a frame program (see `frameProgramModuleBytes`) with its
+   * constant data in a scratch region: each band copied from a chunk of its template row, the
+   * box from one row of its colour, and the plate from a cached plate whose changed character
+   * cells it copies from the glyph table. The plate is left to JS when a cell is clipped.
    */
-  private bandFillBytes(): Uint8Array {
-    const segments: Uint8Array[] = [];
-    const segmentOf = new Map<Uint8Array, number>();
-    const fills: BandFill[] = [];
+  private frameProgram(): ProgramModule {
+    const segments: Array<FrameProgram['segments'][number]> = [];
+    // Scratch starts with the frame's text and the cached plate's text (32 bytes each).
+    let top = PROGRAM_TEXT_AT + 64;
+    const reserve = (bytes: number): number => {
+      const at = top;
+      top = (top + bytes + 63) & ~63;
+      return at;
+    };
+    const bands: BandCopy[] = [];
+    const chunkOf = new Map<Uint8Array, number>();
     for (let p = 0; p < this.planes.length; p++) {
       const plane = this.planes[p]!;
+      const chunk = Math.max(plane.stride, Math.floor(BULK_FILL_CHUNK / plane.stride) * plane.stride);
       for (const band of this.bands) {
         const y0 = plane.half ? (band.y0 + 1) >> 1 : band.y0;
         const y1 = plane.half ? (band.y1 + 1) >> 1 : band.y1;
         if (y1 <= y0) continue;
         const row = band.rows[p]!.u8;
-        const chunk = Math.max(plane.stride, Math.floor(BULK_FILL_CHUNK / plane.stride) * plane.stride);
-        let segment = segmentOf.get(row);
-        if (segment === undefined) {
-          // One row per segment: repeating it to a whole chunk saved the doubling copies at
-          // 640x480 but cost 5-7 % at 1280x720 and up (reading the chunk from the segment).
-          segment = segments.push(row) - 1;
-          segmentOf.set(row, segment);
+        let source = chunkOf.get(row);
+        if (source === undefined) {
+          source = reserve(chunk);
+          segments.push({ at: source, bytes: row.slice(), repeatTo: chunk });
+          chunkOf.set(row, source);
         }
-        const total = (y1 - y0) * plane.stride;
-        fills.push({
-          offset: plane.offset + y0 * plane.stride,
-          segment,
-          first: plane.stride,
-          total,
-          chunk,
-        });
+        bands.push({ at: plane.offset + y0 * plane.stride, total: (y1 - y0) * plane.stride, source, chunk });
       }
     }
-    return bandFillModuleBytes(fills, segments);
+    const box: Array<FrameProgram['box'][number]> = [];
+    if (this.options.pattern === 'moving-box') {
+      this.planes.forEach((plane, p) => {
+        const fill = this.boxFill[p]!;
+        // Room for the box at any pixel alignment.
+        const bytes = new Uint8Array(planeByteOffset(this.fourcc, p, this.g.boxSize + 2));
+        for (let i = 0; i < bytes.length; i++) bytes[i] = fill.bytes[i % fill.period]!;
+        const source = reserve(bytes.length);
+        segments.push({ at: source, bytes });
+        box.push({ source, stride: plane.stride });
+      });
+    }
+    const g = this.g;
+    let plate: PlateProgram | undefined;
+    if (this.overlay && g.plateWidth > 0 && g.plateHeight > 0 && this.spanCells === OVERLAY_TEXT_LENGTH) {
+      const rows: RowFill[] = [];
+      const planes = this.planes.map((plane, p) => {
+        const rowStride = this.plateRowStride[p]!;
+        const shift = this.plateShift[p]!;
+        // The plate's rows in this plane, in frame order (a half-height plane has the even ones),
+        // each a copy of the cached row of its kind: one row copy per plane and frame.
+        const kinds: number[] = [];
+        for (let py = 0; py < g.plateHeight; py += plane.half ? 2 : 1) kinds.push(this.plateKind[py]!);
+        const cached = this.plateBlock[p]!.u8;
+        const blockBytes = new Uint8Array(kinds.length * rowStride);
+        kinds.forEach((kind, i) =>
+          blockBytes.set(cached.subarray(kind * rowStride, (kind + 1) * rowStride), i * rowStride),
+        );
+        const block = reserve(blockBytes.length);
+        // Margins are black forever; cells are rewritten on first use (the cached text starts unknown).
+        segments.push({ at: block, bytes: blockBytes });
+        const glyphs = reserve(this.glyphSpans[p]!.u8.length);
+        segments.push({ at: glyphs, bytes: this.glyphSpans[p]!.u8.slice() });
+        const firstRow = plane.half ? g.plateY >> 1 : g.plateY;
+        rows.push({
+          at: plane.offset + firstRow * plane.stride + planeByteOffset(this.fourcc, p, g.plateX),
+          source: block + shift,
+          sourceStride: rowStride,
+          len: planeByteOffset(this.fourcc, p, g.plateWidth),
+          count: kinds.length,
+          stride: plane.stride,
+        });
+        return {
+          cells: Array.from(
+            { length: OVERLAY_TEXT_LENGTH },
+            (_, c) => block + shift + planeByteOffset(this.fourcc, p, this.spanFrom(c)),
+          ),
+          cellBytes: this.spanBytes[p]!,
+          rowStride,
+          glyphs,
+          glyphRows: GLYPH_ROWS,
+          runs: glyphRuns(kinds),
+        };
+      });
+      plate = {
+        textAt: PROGRAM_TEXT_AT,
+        cachedAt: PROGRAM_TEXT_AT + 32,
+        length: OVERLAY_TEXT_LENGTH,
+        planes,
+        rows,
+      };
+    }
+    const bytes = frameProgramModuleBytes({ segments, bands, box, ...(plate ? { plate } : {}) });
+    return { module: new PoolMemoryModule(() => bytes), scratchBytes: top, drawsPlate: plate !== undefined };
   }
 
   private renderDirty(
@@ -706,26 +833,50 @@ export class PatternRenderer implements FrameRenderer {
     }
   }
 
-  private viewsOf(target: Uint8Array): {
-    u8: Uint8Array;
-    u16: Uint16Array;
-    u32: Uint32Array;
-    bulk: BulkMemoryOps | undefined;
-    fillBands: ((base: number) => void) | undefined;
-  } {
+  private viewsOf(target: Uint8Array): Views {
     const buffer = target.buffer;
     if (this.views === undefined || this.views.buffer !== buffer) {
+      const bulk = bulkOpsFor(buffer);
+      let scratch: ScratchRegion | undefined;
+      let exports: Record<string, unknown> | undefined;
+      if (bulk !== undefined && this.bands.length > 0) {
+        this.program ??= this.frameProgram();
+        scratch = scratchFor(buffer, this.program.scratchBytes);
+        if (scratch !== undefined) exports = this.program.module.exportsFor(buffer);
+      }
       this.views = {
         buffer,
         u8: new Uint8Array(buffer),
         u16: new Uint16Array(buffer, 0, buffer.byteLength >> 1),
         u32: new Uint32Array(buffer, 0, buffer.byteLength >> 2),
-        bulk: bulkOpsFor(buffer),
-        fillBands: this.bandModule?.exportsFor(buffer)?.['fillBands'] as ((base: number) => void) | undefined,
+        bulk,
+        scratch,
+        init: exports?.['init'] as ((scratch: number) => void) | undefined,
+        full: exports?.['full'] as FullFn | undefined,
       };
     }
     return this.views;
   }
+}
+
+/**
+ * The runs of plate rows that show glyph rows, from each row's kind (0 blank, 1 + glyph row):
+ * maximal runs whose glyph row steps by a constant (0 where a scaled font repeats a row).
+ */
+function glyphRuns(kinds: readonly number[]): GlyphRun[] {
+  const runs: GlyphRun[] = [];
+  for (let i = 0; i < kinds.length;) {
+    if (kinds[i] === 0) {
+      i++;
+      continue;
+    }
+    let j = i + 1;
+    const step = j < kinds.length && kinds[j]! > 0 ? kinds[j]! - kinds[i]! : 0;
+    while (j < kinds.length && kinds[j]! > 0 && step >= 0 && kinds[j]! - kinds[j - 1]! === step) j++;
+    runs.push({ row: i, count: j - i, glyphRow: kinds[i]! - 1, step: j - i > 1 ? step : 0 });
+    i = j;
+  }
+  return runs;
 }
 
 /**

@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { createHash } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import { PatternRenderer } from './pattern-renderer.js';
-import { bandFillModuleBytes } from './bulk-memory-module.js';
-import { bulkOpsFor, createPoolMemory, PoolMemoryModule, poolMemoryOf } from './pool-memory.js';
+import { frameProgramModuleBytes } from './bulk-memory-module.js';
+import { bulkOpsFor, createPoolMemory, PoolMemoryModule, poolMemoryOf, scratchFor } from './pool-memory.js';
 import type { PatternHashJob } from './testing/pattern-hash-worker.js';
 import type { VideoFormat } from './pixel-format.js';
 
@@ -27,30 +27,86 @@ describe('pool memory', () => {
     expect(() => createPoolMemory(0)).toThrow(RangeError);
   });
 
-  it('a band-fill module writes its data segments per frame, one instance per pool buffer', () => {
+  it('scratch regions lie past the pool buffer, one per thread and memory, and run out cleanly', () => {
+    const sab = createPoolMemory(100, { scratchBytes: 3 * 65536 });
+    expect(scratchFor(new SharedArrayBuffer(64), 10)).toBeUndefined();
+    const a = scratchFor(sab, 1000)!;
+    expect(a.base).toBe(65536);
+    expect(a.bytes).toBe(65536);
+    expect(sab.byteLength).toBe(65536);
+    expect(scratchFor(sab, 500)).toBe(a);
+    const b = scratchFor(sab, 65537)!;
+    expect(b.base).toBe(2 * 65536);
+    expect(b.bytes).toBe(2 * 65536);
+    expect(scratchFor(sab, 4 * 65536)).toBeUndefined();
+    expect(scratchFor(sab, 100)).toBe(b);
+    expect(scratchFor(createPoolMemory(100, { scratchBytes: 0 }), 1)).toBeUndefined();
+    expect(() => createPoolMemory(100, { scratchBytes: -1 })).toThrow(RangeError);
+  });
+
+  it('a frame program copies bands, box and changed plate cells from scratch, one instance per pool buffer', () => {
     const row = Uint8Array.from([1, 2, 3, 4, 5, 6]);
-    const chunk = new Uint8Array(12);
-    chunk.set(row, 0);
-    chunk.set(row, 6);
-    const module = new PoolMemoryModule(() =>
-      bandFillModuleBytes(
-        [
-          { offset: 0, segment: 0, first: 12, total: 30, chunk: 12 },
-          { offset: 40, segment: 0, first: 6, total: 6, chunk: 12 },
+    const glyphs = Uint8Array.from({ length: 3 * 2 * 4 }, (_, i) => 100 + i); // 3 glyphs of 2 rows × 4 bytes
+    const bytes = frameProgramModuleBytes({
+      segments: [
+        { at: 64, bytes: row, repeatTo: 12 },
+        { at: 128, bytes: Uint8Array.from([9, 8, 9, 8]) },
+        { at: 192, bytes: new Uint8Array(2 * 10) }, // cached plate: 2 rows of 10 bytes
+        { at: 256, bytes: glyphs },
+      ],
+      bands: [
+        { at: 0, total: 30, source: 64, chunk: 12 },
+        { at: 40, total: 6, source: 64, chunk: 12 },
+      ],
+      box: [{ source: 128, stride: 10 }],
+      plate: {
+        textAt: 0,
+        cachedAt: 32,
+        length: 2,
+        planes: [
+          {
+            cells: [192 + 1, 192 + 5],
+            cellBytes: 4,
+            rowStride: 10,
+            glyphs: 256,
+            glyphRows: 2,
+            runs: [{ row: 0, count: 2, glyphRow: 0, step: 1 }],
+          },
         ],
-        [chunk],
-      ),
-    );
+        rows: [{ at: 50, source: 192, sourceStride: 10, len: 10, count: 2, stride: 12 }],
+      },
+    });
+    const module = new PoolMemoryModule(() => bytes);
     expect(module.exportsFor(new SharedArrayBuffer(64))).toBeUndefined();
     for (const sab of [createPoolMemory(100), createPoolMemory(100)]) {
-      const fillBands = module.exportsFor(sab)!['fillBands'] as (base: number) => void;
-      expect(module.exportsFor(sab)!['fillBands']).toBe(fillBands);
-      const u8 = new Uint8Array(sab);
-      fillBands(3);
-      const expected = new Uint8Array(60);
-      for (let i = 0; i < 30; i++) expected[3 + i] = row[i % 6]!;
-      expected.set(row, 43);
-      expect(Array.from(u8.subarray(0, 60))).toEqual(Array.from(expected));
+      const exports = module.exportsFor(sab)!;
+      expect(module.exportsFor(sab)).toBe(exports);
+      const init = exports['init'] as (scratch: number) => void;
+      const full = exports['full'] as (...args: number[]) => void;
+      const scratch = scratchFor(sab, 512)!;
+      init(scratch.base);
+      const frame = (text: number[], box: [number, number, number]): number[] => {
+        scratch.view.set(text, 0);
+        full(3, scratch.base, ...box, 0, 0, 0, 0, 0, 0);
+        return Array.from(new Uint8Array(sab, 0, 80));
+      };
+      const expected = (cells: number[], box: [number, number, number]): number[] => {
+        const e = new Uint8Array(80);
+        for (let i = 0; i < 30; i++) e[3 + i] = row[i % 6]!;
+        e.set(row, 43);
+        for (let r = 0; r < box[1]; r++)
+          for (let k = 0; k < box[2]; k++) e[box[0] + r * 10 + k] = k % 2 ? 8 : 9;
+        // Plate rows: glyph row r of cell c at byte 1 + 4c of plate row r.
+        for (let r = 0; r < 2; r++) {
+          const plateRow = new Uint8Array(10);
+          cells.forEach((g, c) => plateRow.set(glyphs.subarray(g * 8 + r * 4, g * 8 + r * 4 + 4), 1 + 4 * c));
+          e.set(plateRow, 53 + r * 12);
+        }
+        return Array.from(e);
+      };
+      expect(frame([2, 0], [5, 2, 3])).toEqual(expected([2, 0], [5, 2, 3]));
+      // Only the changed cell is rewritten; the other stays from the cache.
+      expect(frame([2, 1], [14, 1, 2])).toEqual(expected([2, 1], [14, 1, 2]));
     }
   });
 
