@@ -5,7 +5,6 @@ import {
   FrameFlag,
   FrameStatus,
   slotDataOffset,
-  validateMappings,
   validatePoolGeometry,
   type CaptureEngine,
   type CaptureEngineState,
@@ -17,6 +16,7 @@ import {
 import { CompletionRing, emptyCompletionRecord, type CompletionRecord } from './completion-ring.js';
 import { FaultInjector, FrameFault } from './fault-plan.js';
 import { HalError, HalErrorCode } from './hal-error.js';
+import { MappingQueue } from './mapping-queue.js';
 import type { FrameRenderer } from './pattern-renderer.js';
 import { validateVideoFormat, type VideoFormat } from './pixel-format.js';
 import type { ScheduledCallback, TimeSource } from './time-source.js';
@@ -54,14 +54,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   private renderer: FrameRenderer | undefined;
   private geometry: PoolGeometry | undefined;
   private memory: Uint8Array | undefined;
-  // Mapping queue (FIFO ring of plain numbers: nothing retained from the caller).
-  private readonly qSlot: Int32Array;
-  private readonly qOffset: Int32Array;
-  private readonly qLength: Int32Array;
-  private readonly qCookie: Float64Array;
-  private qHead = 0;
-  private qCount = 0;
-  private slotBusy = new Uint8Array(0);
+  private readonly queue: MappingQueue;
   // Content tags: frame index slot s holds at byte offset tagOffset[s] (−1 unknown).
   private tagFrame = new Float64Array(0);
   private tagOffset = new Int32Array(0);
@@ -89,11 +82,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
     this.logger = options.logger.child({ component: 'capture-engine' });
     this.listeners = new CompletionListeners(this.logger);
     this.completions = CompletionRing.create(ringCapacity);
-    const cap = this.completions.capacity;
-    this.qSlot = new Int32Array(cap);
-    this.qOffset = new Int32Array(cap);
-    this.qLength = new Int32Array(cap);
-    this.qCookie = new Float64Array(cap);
+    this.queue = new MappingQueue(this.completions.capacity);
   }
 
   get state(): CaptureEngineState {
@@ -105,7 +94,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   }
 
   get outstanding(): number {
-    return this.qCount;
+    return this.queue.count;
   }
 
   registerPool(geometry: PoolGeometry, memory: SharedArrayBuffer): void {
@@ -114,7 +103,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
       throw new TypeError('memory must be a SharedArrayBuffer');
     }
     validatePoolGeometry(geometry, memory.byteLength);
-    if (this.qCount > 0)
+    if (this.queue.count > 0)
       throw HalError.invalidState(
         'registerPool()',
         'configured with mappings outstanding',
@@ -122,7 +111,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
       );
     this.geometry = Object.freeze({ ...geometry });
     this.memory = new Uint8Array(memory);
-    this.slotBusy = new Uint8Array(geometry.slotCount);
+    this.queue.resetPool(geometry.slotCount);
     this.tagFrame = new Float64Array(geometry.slotCount).fill(-1);
     this.tagOffset = new Int32Array(geometry.slotCount);
     this.updateConfigured();
@@ -150,17 +139,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
     const g = this.geometry;
     if (g === undefined)
       throw HalError.invalidState('program()', 'configured without a pool', 'configured with a pool');
-    validateMappings(mappings, g, this.slotBusy, this.qCount, this.completions.capacity);
-    const cap = this.completions.capacity;
-    for (const m of mappings) {
-      const at = (this.qHead + this.qCount) % cap;
-      this.qSlot[at] = m.slot;
-      this.qOffset[at] = m.offset;
-      this.qLength[at] = m.length;
-      this.qCookie[at] = m.cookie;
-      this.qCount++;
-      this.slotBusy[m.slot] = 1;
-    }
+    this.queue.push(mappings, g);
   }
 
   async start(options: CaptureStartOptions = {}): Promise<void> {
@@ -234,7 +213,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   async close(): Promise<void> {
     if (this.current === 'closed') return;
     if (this.current === 'running') await this.stop();
-    else if (this.qCount > 0)
+    else if (this.queue.count > 0)
       this.drainQueue(this.current === 'disconnected' ? FrameStatus.Disconnected : FrameStatus.Cancelled);
     this.current = 'closed';
     this.memory = undefined;
@@ -254,7 +233,7 @@ export class ScheduledCaptureEngine implements CaptureEngine {
     this.k = k + 1;
     this.counters.framesProduced++;
     const frameIndex = this.opts.faults.firstFrameIndex + k;
-    if ((fault & FrameFault.Starve) !== 0 || this.qCount === 0) {
+    if ((fault & FrameFault.Starve) !== 0 || this.queue.count === 0) {
       this.counters.framesStarved++;
       this.pendingDrops++;
     } else {
@@ -265,13 +244,12 @@ export class ScheduledCaptureEngine implements CaptureEngine {
   }
 
   private deliver(k: number, frameIndex: number, fault: number): void {
-    const cap = this.completions.capacity;
-    const at = this.qHead;
-    const slot = this.qSlot[at]!;
-    const offset = this.qOffset[at]!;
-    const length = this.qLength[at]!;
+    const q = this.queue;
+    const slot = q.headSlot;
+    const offset = q.headOffset;
+    const length = q.headLength;
     const r = this.record;
-    r.cookie = this.qCookie[at]!;
+    r.cookie = q.headCookie;
     r.slot = slot;
     r.offset = offset;
     r.frameIndex = BigInt(frameIndex);
@@ -327,35 +305,12 @@ export class ScheduledCaptureEngine implements CaptureEngine {
       }
     }
     r.flags = flags;
-    this.qHead = (at + 1) % cap;
-    this.qCount--;
-    this.slotBusy[slot] = 0;
+    q.shift();
     this.completions.publish(r);
   }
 
   private drainQueue(status: FrameStatus): void {
-    if (this.qCount === 0) return;
-    const cap = this.completions.capacity;
-    const r = this.record;
-    while (this.qCount > 0) {
-      const at = this.qHead;
-      r.cookie = this.qCookie[at]!;
-      r.slot = this.qSlot[at]!;
-      r.offset = this.qOffset[at]!;
-      r.status = status;
-      r.flags = 0;
-      r.bytesUsed = 0;
-      r.dropsBefore = 0;
-      r.frameIndex = -1n;
-      r.sequence = 0;
-      r.presentationTime = 0n;
-      r.duration = 0n;
-      this.slotBusy[r.slot] = 0;
-      this.qHead = (at + 1) % cap;
-      this.qCount--;
-      this.completions.publish(r);
-    }
-    this.notify();
+    if (this.queue.drain(status, this.record, this.completions) > 0) this.notify();
   }
 
   private notify(): void {

@@ -5,7 +5,6 @@ import {
   FrameFlag,
   FrameStatus,
   slotDataOffset,
-  validateMappings,
   validatePoolGeometry,
   type CaptureEngine,
   type CaptureEngineState,
@@ -16,6 +15,7 @@ import {
 } from '../capture-engine.js';
 import { CompletionRing, emptyCompletionRecord, type CompletionRecord } from '../completion-ring.js';
 import { HalError, HalErrorCode, isHalError } from '../hal-error.js';
+import { MappingQueue } from '../mapping-queue.js';
 import { validateVideoFormat, type VideoFormat } from '../pixel-format.js';
 import type { ScheduledCallback, TimeSource } from '../time-source.js';
 import type { UsbStreamEnd, UsbTransport } from '../usb/usb-transport.js';
@@ -125,13 +125,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   private geometry: PoolGeometry | undefined;
   private memory: Uint8Array | undefined;
   private slotViews: Array<Uint8Array | undefined> = [];
-  private readonly qSlot: Int32Array;
-  private readonly qOffset: Int32Array;
-  private readonly qLength: Int32Array;
-  private readonly qCookie: Float64Array;
-  private qHead = 0;
-  private qCount = 0;
-  private slotBusy = new Uint8Array(0);
+  private readonly queue: MappingQueue;
   private reassembler: PayloadReassembler | undefined;
   private stream: VideoStream | undefined;
   private still: PendingStill | undefined;
@@ -162,11 +156,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.logger = options.logger.child({ component: 'uvc-capture-engine' });
     this.listeners = new CompletionListeners(this.logger);
     this.completions = CompletionRing.create(ringCapacity);
-    const cap = this.completions.capacity;
-    this.qSlot = new Int32Array(cap);
-    this.qOffset = new Int32Array(cap);
-    this.qLength = new Int32Array(cap);
-    this.qCookie = new Float64Array(cap);
+    this.queue = new MappingQueue(this.completions.capacity);
   }
 
   get state(): CaptureEngineState {
@@ -178,7 +168,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   get outstanding(): number {
-    return this.qCount;
+    return this.queue.count;
   }
 
   /** The last probe/commit result (after a successful `start`). */
@@ -192,7 +182,7 @@ export class UvcCaptureEngine implements CaptureEngine {
       throw new TypeError('memory must be a SharedArrayBuffer');
     }
     validatePoolGeometry(geometry, memory.byteLength);
-    if (this.qCount > 0)
+    if (this.queue.count > 0)
       throw HalError.invalidState(
         'registerPool()',
         'configured with mappings outstanding',
@@ -201,7 +191,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.geometry = Object.freeze({ ...geometry });
     this.memory = new Uint8Array(memory);
     this.slotViews = new Array<Uint8Array | undefined>(geometry.slotCount).fill(undefined);
-    this.slotBusy = new Uint8Array(geometry.slotCount);
+    this.queue.resetPool(geometry.slotCount);
     this.updateConfigured();
   }
 
@@ -226,22 +216,12 @@ export class UvcCaptureEngine implements CaptureEngine {
     const g = this.geometry;
     if (g === undefined)
       throw HalError.invalidState('program()', 'configured without a pool', 'configured with a pool');
-    validateMappings(mappings, g, this.slotBusy, this.qCount, this.completions.capacity);
-    const cap = this.completions.capacity;
-    const wasEmpty = this.qCount === 0;
-    for (const m of mappings) {
-      const at = (this.qHead + this.qCount) % cap;
-      this.qSlot[at] = m.slot;
-      this.qOffset[at] = m.offset;
-      this.qLength[at] = m.length;
-      this.qCookie[at] = m.cookie;
-      this.qCount++;
-      this.slotBusy[m.slot] = 1;
-    }
+    const wasEmpty = this.queue.count === 0;
+    this.queue.push(mappings, g);
     // Invariant while running: the reassembler's next destination is the head mapping.
     if (
       wasEmpty &&
-      this.qCount > 0 &&
+      this.queue.count > 0 &&
       this.current === 'running' &&
       this.reassembler !== undefined &&
       this.still === undefined
@@ -323,7 +303,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     this.interval = BigInt(committed.frameInterval || choice.interval);
     this.lastN = -1;
     this.firstPending = true;
-    if (this.qCount > 0) r.setDestination(this.headView());
+    if (this.queue.count > 0) r.setDestination(this.headView());
     try {
       const stream = this.openStream(result, r);
       this.stream = stream;
@@ -354,8 +334,9 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   invalidateSlot(slot: number): void {
-    if (!Number.isInteger(slot) || slot < 0 || slot >= this.slotBusy.length) {
-      throw new RangeError(`slot ${slot} is outside [0, ${this.slotBusy.length})`);
+    const slots = this.queue.slotCount;
+    if (!Number.isInteger(slot) || slot < 0 || slot >= slots) {
+      throw new RangeError(`slot ${slot} is outside [0, ${slots})`);
     }
     // Nothing to forget: UVC frames are always written whole, never repainted in place.
   }
@@ -406,7 +387,7 @@ export class UvcCaptureEngine implements CaptureEngine {
     );
     if (this.current === 'running')
       await this.stop().catch((err) => this.logger.warn({ err }, 'stop at close failed'));
-    if (this.qCount > 0)
+    if (this.queue.count > 0)
       this.drainQueue(this.current === 'disconnected' ? FrameStatus.Disconnected : FrameStatus.Cancelled);
     this.current = 'closed';
     this.memory = undefined;
@@ -693,10 +674,9 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   private headView(): Uint8Array {
-    const at = this.qHead;
-    const slot = this.qSlot[at]!;
-    const offset = this.qOffset[at]!;
-    const length = this.qLength[at]!;
+    const slot = this.queue.headSlot;
+    const offset = this.queue.headOffset;
+    const length = this.queue.headLength;
     const g = this.geometry!;
     if (offset === 0 && length === g.dataLength) {
       // Whole-slot mappings are the common case: one cached view per slot, no per-frame allocation.
@@ -720,7 +700,7 @@ export class UvcCaptureEngine implements CaptureEngine {
       return;
     }
     // Video frames of a stream opened only for a still belong to no mapping.
-    if (this.qCount === 0 || this.current !== 'running' || this.stillStream !== undefined) return;
+    if (this.queue.count === 0 || this.current !== 'running' || this.stillStream !== undefined) return;
     this.completeHead(f, f.bytesUsed, f.flags);
     this.reassembler?.setDestination(this.nextView());
   }
@@ -728,7 +708,7 @@ export class UvcCaptureEngine implements CaptureEngine {
   /** Where the next frame goes: the armed still's buffer, else the head mapping, else nowhere. */
   private nextView(): Uint8Array | undefined {
     if (this.still !== undefined) return this.still.view;
-    return this.qCount > 0 ? this.headView() : undefined;
+    return this.queue.count > 0 ? this.headView() : undefined;
   }
 
   /** A frame landed in the armed still buffer: the still itself, or a video frame passed on. */
@@ -746,7 +726,7 @@ export class UvcCaptureEngine implements CaptureEngine {
       this.reassembler?.setDestination(this.current === 'running' ? this.nextView() : still.view);
       return;
     }
-    if (this.current === 'running' && this.qCount > 0) {
+    if (this.current === 'running' && this.queue.count > 0) {
       // A video frame arrived before the still: pass it on to its mapping (one extra copy, rare).
       const head = this.headView();
       const n = Math.min(f.bytesUsed, head.length);
@@ -758,13 +738,11 @@ export class UvcCaptureEngine implements CaptureEngine {
 
   /** Publishes the head mapping's completion for frame `f` carrying `bytesUsed` bytes. */
   private completeHead(f: ReassembledFrame, bytesUsed: number, uvcFlags: number): void {
-    const cap = this.completions.capacity;
-    const at = this.qHead;
-    const slot = this.qSlot[at]!;
+    const q = this.queue;
     const r = this.record;
-    r.cookie = this.qCookie[at]!;
-    r.slot = slot;
-    r.offset = this.qOffset[at]!;
+    r.cookie = q.headCookie;
+    r.slot = q.headSlot;
+    r.offset = q.headOffset;
     const n = Math.max(f.sequence - 1, this.lastN + 1);
     const drops = n - this.lastN - 1;
     this.counters.framesProduced += n - this.lastN;
@@ -799,36 +777,15 @@ export class UvcCaptureEngine implements CaptureEngine {
       r.bytesUsed = bytesUsed;
       this.counters.framesCompleted++;
     }
-    this.qHead = (at + 1) % cap;
-    this.qCount--;
-    this.slotBusy[slot] = 0;
+    q.shift();
     this.completions.publish(r);
     this.notify();
   }
 
   private drainQueue(status: FrameStatus): void {
-    if (this.qCount === 0) return;
-    const cap = this.completions.capacity;
-    const r = this.record;
-    while (this.qCount > 0) {
-      const at = this.qHead;
-      r.cookie = this.qCookie[at]!;
-      r.slot = this.qSlot[at]!;
-      r.offset = this.qOffset[at]!;
-      r.status = status;
-      r.flags = 0;
-      r.bytesUsed = 0;
-      r.dropsBefore = 0;
-      r.frameIndex = -1n;
-      r.sequence = 0;
-      r.presentationTime = 0n;
-      r.duration = 0n;
-      if (status === FrameStatus.Dropped) this.counters.framesDropped++;
-      this.slotBusy[r.slot] = 0;
-      this.qHead = (at + 1) % cap;
-      this.qCount--;
-      this.completions.publish(r);
-    }
+    const drained = this.queue.drain(status, this.record, this.completions);
+    if (drained === 0) return;
+    if (status === FrameStatus.Dropped) this.counters.framesDropped += drained;
     this.notify();
   }
 
