@@ -47,6 +47,17 @@ export function emptyCompletionRecord(): CompletionRecord {
   };
 }
 
+/** Clears what a record says about a frame (for a mapping that completes without one). */
+export function clearFrameInfo(r: CompletionRecord): void {
+  r.flags = 0;
+  r.bytesUsed = 0;
+  r.dropsBefore = 0;
+  r.frameIndex = -1n;
+  r.sequence = 0;
+  r.presentationTime = 0n;
+  r.duration = 0n;
+}
+
 const HEADER_BYTES = 64;
 const INT_FIELDS = 7; // slot, offset, status, flags, bytesUsed, dropsBefore, sequence
 const BIG_FIELDS = 3; // frameIndex, presentationTime, duration

@@ -1,6 +1,6 @@
 // The mappings programmed into a capture engine: a FIFO of plain numbers, and which slots it holds.
 import { validateMappings, type DmaMapping, type FrameStatus, type PoolGeometry } from './capture-engine.js';
-import type { CompletionRecord, CompletionRing } from './completion-ring.js';
+import { clearFrameInfo, type CompletionRecord, type CompletionRing } from './completion-ring.js';
 
 /**
  * What a capture engine keeps of `program()` calls until each mapping completes: slot, offset,
@@ -102,13 +102,7 @@ export class MappingQueue {
       record.slot = this.headSlot;
       record.offset = this.headOffset;
       record.status = status;
-      record.flags = 0;
-      record.bytesUsed = 0;
-      record.dropsBefore = 0;
-      record.frameIndex = -1n;
-      record.sequence = 0;
-      record.presentationTime = 0n;
-      record.duration = 0n;
+      clearFrameInfo(record);
       this.shift();
       ring.publish(record);
       drained++;

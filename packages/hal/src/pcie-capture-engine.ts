@@ -11,7 +11,7 @@ import {
   type DmaMapping,
   type PoolGeometry,
 } from './capture-engine.js';
-import { CompletionRing, emptyCompletionRecord } from './completion-ring.js';
+import { clearFrameInfo, CompletionRing, emptyCompletionRecord } from './completion-ring.js';
 import { DescriptorFlag, DescriptorStatus, type DescriptorStatusCode } from './descriptor-ring.js';
 import {
   FRAME_TAG_ENTRIES,
@@ -431,7 +431,7 @@ export class PcieCaptureEngine implements CaptureEngine {
       rec.status = STATUS_OF[code];
       rec.bytesUsed = ring.doneBytes(p);
       if (code === DescriptorStatus.Disconnected) {
-        this.fillNoFrame(rec);
+        clearFrameInfo(rec);
       } else {
         this.fillFrame(rec, ring.doneSequence(p));
       }
@@ -471,16 +471,6 @@ export class PcieCaptureEngine implements CaptureEngine {
     rec.flags = flags;
   }
 
-  private fillNoFrame(rec: typeof this.record): void {
-    rec.bytesUsed = 0;
-    rec.dropsBefore = 0;
-    rec.frameIndex = -1n;
-    rec.sequence = 0;
-    rec.presentationTime = 0n;
-    rec.duration = 0n;
-    rec.flags = 0;
-  }
-
   private count(status: FrameStatus): void {
     const t = this.totals;
     if (status === FrameStatus.Ok) t.completed++;
@@ -501,7 +491,7 @@ export class PcieCaptureEngine implements CaptureEngine {
       rec.slot = this.fifoSlot[e]!;
       rec.offset = this.fifoOffset[e]!;
       rec.status = status;
-      this.fillNoFrame(rec);
+      clearFrameInfo(rec);
       this.slotBusy[rec.slot] = 0;
       this.completions.publish(rec);
       this.reaped = (this.reaped + 1) >>> 0;
