@@ -3,17 +3,24 @@ module.exports = {
   forbidden: [
     {
       name: 'ks-core-is-standalone',
-      comment: 'ks-core imports no other package of ours',
+      comment: 'ks-core imports no other package of ours (its benchmarks use the bench-kit types)',
       severity: 'error',
       from: { path: '^packages/ks-core/' },
-      to: { path: '^packages/(?!ks-core/)|@ksemu/(?!ks-core)' },
+      to: { path: '^packages/(?!ks-core/|bench-kit/)|@ksemu/(?!ks-core|bench-kit)' },
     },
     {
       name: 'hal-is-standalone',
-      comment: 'hal imports no other package of ours',
+      comment: 'hal imports no other package of ours (its benchmarks use the bench-kit types)',
       severity: 'error',
       from: { path: '^packages/hal/' },
-      to: { path: '^packages/(?!hal/)|@ksemu/(?!hal)' },
+      to: { path: '^packages/(?!hal/|bench-kit/)|@ksemu/(?!hal|bench-kit)' },
+    },
+    {
+      name: 'bench-kit-only-in-benchmarks',
+      comment: 'bench-kit is the contract of `pnpm bench`: only src/bench files use it',
+      severity: 'error',
+      from: { pathNot: '^packages/[^/]+/src/bench/|^packages/bench-kit/' },
+      to: { path: '^packages/bench-kit/|@ksemu/bench-kit' },
     },
     {
       name: 'minidrivers-join-only-core-and-hal',
@@ -52,6 +59,10 @@ module.exports = {
     tsConfig: { fileName: 'tsconfig.base.json' },
     tsPreCompilationDeps: true,
     combinedDependencies: true,
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'default', 'node'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'default', 'node'],
+      extensions: ['.ts', '.js'],
+    },
   },
 };

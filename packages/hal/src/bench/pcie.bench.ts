@@ -6,27 +6,7 @@ import type { PcieCaptureEngine } from '../pcie-capture-engine.js';
 import { PatternRenderer } from '../pattern-renderer.js';
 import { imageLayout, type VideoFormat } from '../pixel-format.js';
 import { ManualTimeSource, SystemTimeSource, type TimeSource } from '../time-source.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const FORMAT_60: VideoFormat = { fourcc: 'YUY2', width: 1920, height: 1080, interval: 166_667n };
 const FRAME_BYTES = imageLayout('YUY2', 1920, 1080).imageSize;

@@ -20,27 +20,7 @@ import {
   writeAndWake,
   type ConsumerSetup,
 } from './synthetic-consumer.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const SIZES: ReadonlyArray<readonly [number, number]> = [
   [640, 480],

@@ -14,31 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  showExtra?: boolean;
-  fixedIterations?: number;
-  setup?(): Promise<void>;
-  run(iterations: number): Promise<BenchResult>;
-}
-interface SuiteOptions {
-  rounds?: number;
-  named?: boolean;
-}
-interface BenchSuite {
-  name: string;
-  cases(options?: SuiteOptions): Promise<BenchCase[]>;
-}
+import type { BenchCase, SuiteOptions, BenchSuite } from '@ksemu/bench-kit';
 
 /** One stream of one driver, as the guest script writes it (rates.jsonl). */
 interface StreamLine {

@@ -3,24 +3,7 @@ import { buildUvcDescriptors } from '../uvc/descriptor-builder.js';
 import { parseUvcDescriptors } from '../uvc/descriptor-parser.js';
 import { PayloadReassembler } from '../uvc/payload-reassembler.js';
 import { PayloadWriter } from '../uvc/payload-writer.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  run(iterations: number): Promise<BenchResult>;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 

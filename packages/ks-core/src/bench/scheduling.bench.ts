@@ -7,27 +7,7 @@ import { CompletionChannel } from '../mapping.js';
 import { KsQueue } from '../queue.js';
 import { FrameStatus } from '../stream-header.js';
 import type { SchedulingRunResult } from './scheduling-consumer.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const WIDTH = 1920;
 const HEIGHT = 1080;

@@ -14,27 +14,7 @@ import {
   parseUvcConfiguration,
 } from '@ksemu/hal';
 import type { ProbeCommit } from '@ksemu/hal';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const KSEMU_BIN = fileURLToPath(new URL('../../../cli/dist/bin.js', import.meta.url));
 /** Shared material: run in place, never copied into the repo. */

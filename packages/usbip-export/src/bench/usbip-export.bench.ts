@@ -9,27 +9,7 @@ import {
 import { UsbIpServer } from '../usbip-server.js';
 import { UvcFunction } from '../uvc-function.js';
 import { PatternFrameSource, yuy2Format } from '../testing/pattern-frame-source.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const seconds = (t0: bigint): number => Number(process.hrtime.bigint() - t0) / 1e9;
 

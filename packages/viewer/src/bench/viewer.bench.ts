@@ -3,27 +3,7 @@ import { existsSync } from 'node:fs';
 import { BUILT_IN_SYNTHETIC_KINDS, Enumerator } from '@ksemu/hal';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { ViewerServer } from '../viewer-server.js';
-
-interface BenchResult {
-  seconds: number;
-  value: number;
-  extra?: Record<string, number | string>;
-}
-interface BenchCase {
-  name: string;
-  group?: string;
-  unit: string;
-  better: 'higher' | 'lower';
-  peer?: boolean;
-  setup?(): Promise<void> | void;
-  teardown?(): Promise<void> | void;
-  run(iterations: number): Promise<BenchResult>;
-  fixedIterations?: number;
-}
-interface BenchSuite {
-  name: string;
-  cases(): Promise<BenchCase[]>;
-}
+import type { BenchCase, BenchSuite } from '@ksemu/bench-kit';
 
 const CHROMIUM = process.env.KSEMU_CHROMIUM ?? '/usr/bin/chromium';
 const FLAGS = [
