@@ -1,5 +1,6 @@
 // The capture engine contract shared by every hal video device (synthetic camera, PCIe, UVC).
 import type { CompletionRecord, CompletionRing } from './completion-ring.js';
+import { HalError, HalErrorCode } from './hal-error.js';
 import type { VideoFormat } from './pixel-format.js';
 
 /**
@@ -17,6 +18,46 @@ export interface PoolGeometry {
 /** Byte offset of slot `slot`'s data in the pool memory. */
 export function slotDataOffset(geometry: PoolGeometry, slot: number): number {
   return geometry.dataOffset + slot * geometry.slotStride;
+}
+
+/**
+ * The checks of a `registerPool()` call on an engine with `outstanding` mappings queued: pool
+ * memory is a SharedArrayBuffer that holds `geometry`, and nothing is programmed into the old pool.
+ * @throws TypeError for other memory; RangeError for a bad geometry; HalError(InvalidState) with
+ * mappings outstanding.
+ */
+export function validatePoolRegistration(
+  geometry: PoolGeometry,
+  memory: SharedArrayBuffer,
+  outstanding: number,
+): void {
+  if (Object.prototype.toString.call(memory) !== '[object SharedArrayBuffer]') {
+    throw new TypeError('memory must be a SharedArrayBuffer');
+  }
+  validatePoolGeometry(geometry, memory.byteLength);
+  if (outstanding > 0)
+    throw HalError.invalidState(
+      'registerPool()',
+      'configured with mappings outstanding',
+      'configured with no mappings',
+    );
+}
+
+/**
+ * Throws unless an engine in state `current` may do `operation` (allowed in `allowed`):
+ * HalError(Disconnected) once the device is gone, else HalError(InvalidState) naming both states.
+ */
+export function requireEngineState(
+  operation: string,
+  current: CaptureEngineState,
+  allowed: readonly CaptureEngineState[],
+  deviceId: string,
+): void {
+  if (allowed.includes(current)) return;
+  if (current === 'disconnected') {
+    throw new HalError(HalErrorCode.Disconnected, `${operation}: ${deviceId} is disconnected`, { deviceId });
+  }
+  throw HalError.invalidState(operation, current, allowed, deviceId);
 }
 
 /**

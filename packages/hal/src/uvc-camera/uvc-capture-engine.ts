@@ -5,7 +5,8 @@ import {
   FrameFlag,
   FrameStatus,
   slotDataOffset,
-  validatePoolGeometry,
+  requireEngineState,
+  validatePoolRegistration,
   type CaptureEngine,
   type CaptureEngineState,
   type CaptureEngineStats,
@@ -178,16 +179,7 @@ export class UvcCaptureEngine implements CaptureEngine {
 
   registerPool(geometry: PoolGeometry, memory: SharedArrayBuffer): void {
     this.requireState('registerPool()', ['idle', 'configured']);
-    if (Object.prototype.toString.call(memory) !== '[object SharedArrayBuffer]') {
-      throw new TypeError('memory must be a SharedArrayBuffer');
-    }
-    validatePoolGeometry(geometry, memory.byteLength);
-    if (this.queue.count > 0)
-      throw HalError.invalidState(
-        'registerPool()',
-        'configured with mappings outstanding',
-        'configured with no mappings',
-      );
+    validatePoolRegistration(geometry, memory, this.queue.count);
     this.geometry = Object.freeze({ ...geometry });
     this.memory = new Uint8Array(memory);
     this.slotViews = new Array<Uint8Array | undefined>(geometry.slotCount).fill(undefined);
@@ -806,12 +798,6 @@ export class UvcCaptureEngine implements CaptureEngine {
   }
 
   private requireState(operation: string, allowed: readonly CaptureEngineState[]): void {
-    if (allowed.includes(this.current)) return;
-    if (this.current === 'disconnected') {
-      throw new HalError(HalErrorCode.Disconnected, `${operation}: ${this.o.deviceId} is disconnected`, {
-        deviceId: this.o.deviceId,
-      });
-    }
-    throw HalError.invalidState(operation, this.current, allowed, this.o.deviceId);
+    requireEngineState(operation, this.current, allowed, this.o.deviceId);
   }
 }
