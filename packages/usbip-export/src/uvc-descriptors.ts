@@ -1,7 +1,11 @@
-// Builds the USB descriptors of a UVC 1.1 camera (VC + VS, bulk or iso alternate settings) from a frame source.
+// The USB descriptors of the exported UVC 1.1 camera (bulk or iso), built by hal from the frame source's formats, with what the export needs beside them.
 
-import { CAMERA_TERMINAL_CONTROLS, PROCESSING_UNIT_CONTROLS, fourccGuid, guidToBytes } from '@ksemu/hal';
-import type { NegotiationFormat, UsbSpeed } from '@ksemu/hal';
+import {
+  CAMERA_TERMINAL_CONTROLS,
+  PROCESSING_UNIT_CONTROLS,
+  buildUvcDescriptors as buildCameraDescriptors,
+} from '@ksemu/hal';
+import type { NegotiationFormat, UsbSpeed, UvcFormatDescription } from '@ksemu/hal';
 import type { UvcControlBinding, UvcFrameFormat } from './uvc-frame-source.js';
 
 export const UVC_VC_INTERFACE = 0;
@@ -50,22 +54,11 @@ export interface UvcDescriptors {
   readonly processingControls: ReadonlyMap<number, UvcControlBinding>;
 }
 
-const u16 = (v: number): number[] => [v & 0xff, (v >> 8) & 0xff];
-const u32 = (v: number): number[] => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, (v >>> 24) & 0xff];
-const desc = (type: number, body: number[]): number[] => [body.length + 2, type, ...body];
-const cs = (subtype: number, body: number[]): number[] => [body.length + 3, 0x24, subtype, ...body];
-
-/** Iso packet sizes offered, smallest first (one alternate setting each). */
-function isoLadder(speed: UsbSpeed): IsoAlternate[] {
-  const sizes =
-    speed === 'high' || speed === 'super' || speed === 'super-plus'
-      ? [128, 512, 1024, 2048, 3072]
-      : [128, 256, 512, 1023];
-  return sizes.map((bytes, i) => {
-    const mult = bytes > 1024 ? Math.ceil(bytes / 1024) - 1 : 0;
-    const base = mult ? bytes / (mult + 1) : bytes;
-    return { alt: i + 1, wMaxPacketSize: (mult << 11) | base, bytesPerInterval: bytes };
-  });
+/** Iso bytes per (micro)frame offered, smallest first (one alternate setting each). */
+function isoLadder(speed: UsbSpeed): number[] {
+  return speed === 'high' || speed === 'super' || speed === 'super-plus'
+    ? [128, 512, 1024, 2048, 3072]
+    : [128, 256, 512, 1023];
 }
 
 function mapControls(
@@ -115,39 +108,25 @@ export function buildUvcDescriptors(o: UvcDescriptorOptions): UvcDescriptors {
     groups.set(key, g);
   }
   const formats: BuiltFormat[] = [];
-  const vsBody: number[] = [];
+  const described: UvcFormatDescription[] = [];
   let formatIndex = 0;
   for (const frames of groups.values()) {
     formatIndex++;
     const first = frames[0]!;
     const mjpeg = first.type === 'mjpeg';
-    if (mjpeg) vsBody.push(...cs(0x06, [formatIndex, frames.length, 0, 1, 0, 0, 0, 0]));
-    else {
-      const guid = [...guidToBytes(fourccGuid(first.fourcc))];
-      vsBody.push(...cs(0x04, [formatIndex, frames.length, ...guid, first.bitsPerPixel, 1, 0, 0, 0, 0]));
-    }
+    const sizes = frames.map((f) => ({
+      width: f.width,
+      height: f.height,
+      intervals: [...f.intervals],
+      maxFrameBufferSize: f.maxFrameSize,
+    }));
+    described.push(
+      mjpeg
+        ? { kind: 'mjpeg', frames: sizes }
+        : { kind: 'uncompressed', fourcc: first.fourcc, bitsPerPixel: first.bitsPerPixel, frames: sizes },
+    );
     const sources = new Map<number, UvcFrameFormat>();
-    frames.forEach((f, i) => {
-      const bitsPerFrame = f.maxFrameSize * 8;
-      const fastest = Math.min(...f.intervals);
-      const slowest = Math.max(...f.intervals);
-      vsBody.push(
-        ...cs(mjpeg ? 0x07 : 0x05, [
-          i + 1,
-          0,
-          ...u16(f.width),
-          ...u16(f.height),
-          ...u32(Math.min(0xffffffff, Math.floor((bitsPerFrame * 1e7) / slowest))),
-          ...u32(Math.min(0xffffffff, Math.floor((bitsPerFrame * 1e7) / fastest))),
-          ...u32(f.maxFrameSize),
-          ...u32(f.intervals[0]!),
-          f.intervals.length,
-          ...f.intervals.flatMap(u32),
-        ]),
-      );
-      sources.set(i + 1, f);
-    });
-    vsBody.push(...cs(0x0d, [1, 1, 4])); // colour matching: BT.709, BT.709, SMPTE 170M
+    frames.forEach((f, i) => sources.set(i + 1, f));
     formats.push({
       sources,
       negotiation: {
@@ -168,91 +147,35 @@ export function buildUvcDescriptors(o: UvcDescriptorOptions): UvcDescriptors {
   }
   const ct = mapControls(o.controls, 'camera', 23);
   const pu = mapControls(o.controls, 'processing', 15);
-  const vcBody = [
-    ...cs(0x02, [
-      UVC_CAMERA_TERMINAL_ID,
-      ...u16(0x0201),
-      0,
-      0,
-      ...u16(0),
-      ...u16(0),
-      ...u16(0),
-      3,
-      ...u32(ct.bits).slice(0, 3),
-    ]),
-    ...cs(0x05, [UVC_PROCESSING_UNIT_ID, UVC_CAMERA_TERMINAL_ID, ...u16(0), 2, ...u16(pu.bits), 0, 0]),
-    ...cs(0x03, [UVC_OUTPUT_TERMINAL_ID, ...u16(0x0101), 0, UVC_PROCESSING_UNIT_ID, 0]),
-  ];
-  const vcHeader = cs(0x01, [
-    ...u16(0x0110),
-    ...u16(13 + vcBody.length),
-    ...u32(UVC_CLOCK_HZ),
-    1,
-    UVC_VS_INTERFACE,
-  ]);
-  const nFormats = formats.length;
-  const vsHeaderLen = 13 + nFormats;
-  const vsHeader = cs(0x01, [
-    nFormats,
-    ...u16(vsHeaderLen + vsBody.length),
-    UVC_STREAM_ENDPOINT,
-    0,
-    UVC_OUTPUT_TERMINAL_ID,
-    0,
-    0,
-    0,
-    1,
-    ...new Array<number>(nFormats).fill(0),
-  ]);
-  const bulk = o.transfer === 'bulk';
-  const highSpeed = o.speed !== 'full' && o.speed !== 'low';
-  const isoAlternates = bulk ? [] : isoLadder(o.speed);
-  const streaming: number[] = [
-    ...desc(0x04, [UVC_VS_INTERFACE, 0, bulk ? 1 : 0, 0x0e, 0x02, 0x00, 0]),
-    ...vsHeader,
-    ...vsBody,
-  ];
-  if (bulk) streaming.push(...desc(0x05, [UVC_STREAM_ENDPOINT, 0x02, ...u16(highSpeed ? 512 : 64), 0]));
-  for (const a of isoAlternates)
-    streaming.push(
-      ...desc(0x04, [UVC_VS_INTERFACE, a.alt, 1, 0x0e, 0x02, 0x00, 0]),
-      ...desc(0x05, [UVC_STREAM_ENDPOINT, 0x05, ...u16(a.wMaxPacketSize), 1]),
-    );
-  const all = [
-    ...desc(0x0b, [UVC_VC_INTERFACE, 2, 0x0e, 0x03, 0x00, 2]),
-    ...desc(0x04, [UVC_VC_INTERFACE, 0, 0, 0x0e, 0x01, 0x00, 2]),
-    ...vcHeader,
-    ...vcBody,
-    ...streaming,
-  ];
-  const configuration = Uint8Array.from([
-    ...desc(0x02, [...u16(9 + all.length), 2, 1, 0, 0x80, 250]),
-    ...all,
-  ]);
-  if (configuration.length > 0xffff)
-    throw new RangeError('configuration descriptor exceeds 64 KiB; too many formats');
-  const device = Uint8Array.from(
-    desc(0x01, [
-      ...u16(0x0200),
-      0xef,
-      0x02,
-      0x01,
-      64,
-      ...u16(o.vendorId ?? 0x1209),
-      ...u16(o.productId ?? 0x0001),
-      ...u16(0x0100),
-      1,
-      2,
-      3,
-      1,
-    ]),
-  );
+  const controlNames = (unit: UvcControlBinding['unit']): string[] =>
+    o.controls.filter((c) => c.unit === unit).map((c) => c.name);
+  const product = o.product ?? 'ksemu USB/IP camera';
+  const serial = o.serial ?? 'KSEMU0001';
+  const speed = o.speed === 'full' || o.speed === 'low' ? 'full' : 'high';
+  const built = buildCameraDescriptors({
+    vendorId: o.vendorId ?? 0x1209,
+    productId: o.productId ?? 0x0001,
+    manufacturer: 'ksemu',
+    product,
+    serialNumber: serial,
+    speed,
+    bcdUVC: 0x0110,
+    clockFrequency: UVC_CLOCK_HZ,
+    cameraControls: controlNames('camera'),
+    processingControls: controlNames('processing'),
+    interruptEndpoint: false,
+    streaming: {
+      transfer: o.transfer === 'bulk' ? 'bulk' : 'isochronous',
+      ...(o.transfer === 'iso' ? { isoBytesPerInterval: isoLadder(o.speed) } : {}),
+      formats: described,
+    },
+  });
   return {
-    device,
-    configuration,
-    strings: ['', 'ksemu', o.product ?? 'ksemu USB/IP camera', o.serial ?? 'KSEMU0001'],
+    device: built.device,
+    configuration: built.configuration,
+    strings: ['', 'ksemu', product, serial],
     formats,
-    isoAlternates,
+    isoAlternates: o.transfer === 'iso' ? built.layout.altSettings : [],
     cameraControls: ct.map,
     processingControls: pu.map,
   };
