@@ -1,6 +1,7 @@
 // What the host and the synthetic PCIe card's engine thread share besides BAR0: format table, input-tag FIFO, messages, the non-blocking register wait.
 // Kept apart from dma-engine.ts so the engine thread loads only this (no pino, no Worker host), which is most of its start-up time.
 import type { PoolGeometry } from './capture-engine.js';
+import type { SharedWasmMemory } from './pool-memory.js';
 import type { FaultPlan } from './fault-plan.js';
 import type { Fourcc } from './pixel-format.js';
 
@@ -54,7 +55,13 @@ export type DmaEngineRequest =
       readonly input: DmaVideoInput;
       readonly faults: FaultPlan;
     }
-  | { readonly type: 'map'; readonly memory: SharedArrayBuffer; readonly geometry: PoolGeometry }
+  | {
+      readonly type: 'map';
+      readonly memory: SharedArrayBuffer;
+      /** The WebAssembly.Memory behind `memory` when it is pool memory (native copies in the worker too). */
+      readonly poolMemory?: SharedWasmMemory;
+      readonly geometry: PoolGeometry;
+    }
   | { readonly type: 'sync'; readonly id: number };
 
 /** Messages from the engine worker to the host. */

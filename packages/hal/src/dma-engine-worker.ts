@@ -18,6 +18,7 @@ import {
 import { FaultInjector, FrameFault } from './fault-plan.js';
 import { ControlBit, InterruptBit, PcieRegister, PcieRegisters, StatusBit } from './pcie-registers.js';
 import { createFramePainter, type FramePainter } from './frame-painter.js';
+import { attachPoolMemory } from './pool-memory.js';
 
 const port = parentPort;
 if (port === null) throw new Error('dma-engine-worker must run in a worker thread');
@@ -68,7 +69,9 @@ port.on('message', (msg: DmaEngineRequest) => {
       }
       break;
     case 'map':
-      memory = new Uint8Array(msg.memory);
+      // Pool memory is attached as a wasm memory here too (its buffer may be longer than the
+      // pool's: this thread's scratch regions lie past it; offsets are the same).
+      memory = new Uint8Array(msg.poolMemory !== undefined ? attachPoolMemory(msg.poolMemory) : msg.memory);
       geometry = msg.geometry;
       slotFrame.fill(-1);
       break;

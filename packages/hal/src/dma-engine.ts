@@ -6,6 +6,7 @@ import { DescriptorRing } from './descriptor-ring.js';
 import type { FaultPlan } from './fault-plan.js';
 import { HalError, HalErrorCode } from './hal-error.js';
 import { ControlBit, PcieRegister, PcieRegisters, StatusBit } from './pcie-registers.js';
+import { poolMemoryOf } from './pool-memory.js';
 import { silentLogger } from './silent-logger.js';
 import {
   FRAME_TAG_ENTRIES,
@@ -174,11 +175,13 @@ export class DmaEngine {
 
   /**
    * Makes host memory visible to the engine (an IOMMU mapping, in PCIe terms). The memory is
-   * borrowed: the engine writes only inside the slots the descriptors name. Takes effect for
-   * every descriptor consumed after the next `sync()`.
+   * borrowed: the engine writes only inside the slots the descriptors name. Pool memory from
+   * `createPoolMemory` is attached as such in the worker, so its renderer uses native copies.
+   * Takes effect for every descriptor consumed after the next `sync()`.
    */
   map(memory: SharedArrayBuffer, geometry: PoolGeometry): void {
-    this.post({ type: 'map', memory, geometry });
+    const poolMemory = poolMemoryOf(memory);
+    this.post({ type: 'map', memory, geometry, ...(poolMemory !== undefined ? { poolMemory } : {}) });
   }
 
   /** Resolves when the worker has processed every message posted before this call. */
