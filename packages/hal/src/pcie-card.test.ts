@@ -9,6 +9,7 @@ import { SyntheticPcieCard, type PcieCardSession } from './pcie-card.js';
 import type { PcieCaptureEngine } from './pcie-capture-engine.js';
 import { PcieRegister, StatusBit } from './pcie-registers.js';
 import { PatternRenderer } from './pattern-renderer.js';
+import { createPoolMemory } from './pool-memory.js';
 import { imageLayout, type VideoFormat } from './pixel-format.js';
 import { ManualTimeSource } from './time-source.js';
 
@@ -30,7 +31,12 @@ afterEach(async () => {
   for (const rig of open.splice(0)) await rig.session.close();
 });
 
-async function rig(faults: FaultPlan = { faults: [] }, slots = 4, ringSize = 256): Promise<Rig> {
+async function rig(
+  faults: FaultPlan = { faults: [] },
+  slots = 4,
+  ringSize = 256,
+  poolMemory = false,
+): Promise<Rig> {
   const card = new SyntheticPcieCard({ pattern: 'moving-box', faults, ringSize });
   const clock = new ManualTimeSource(0n);
   const session = await card.open({ timeSource: clock });
@@ -42,7 +48,8 @@ async function rig(faults: FaultPlan = { faults: [] }, slots = 4, ringSize = 256
     slotStride: stride,
     dataLength: FRAME_BYTES,
   };
-  const memory = new SharedArrayBuffer(256 + slots * stride);
+  const bytes = 256 + slots * stride;
+  const memory = poolMemory ? createPoolMemory(bytes) : new SharedArrayBuffer(bytes);
   engine.configure(FORMAT);
   engine.registerPool(geometry, memory);
   const r = { session, engine, clock, memory, geometry, card };
@@ -78,34 +85,38 @@ function slotBytes(r: Rig, slot: number): Uint8Array {
 }
 
 describe('SyntheticPcieCard', () => {
-  it('captures paced frames whose bytes equal the camera renderer for the same frame index', async () => {
-    const r = await rig();
-    r.engine.program([0, 1, 2, 3].map((s) => mapping(s)));
-    await r.engine.start({ startTime: 0n });
-    expect(r.engine.state).toBe('running');
-    await runFrames(r, 3);
-    const recs = records(r);
-    expect(recs.map((x) => [x.status, x.slot, x.cookie, x.frameIndex, x.bytesUsed])).toEqual([
-      [FrameStatus.Ok, 0, 1000, 0n, FRAME_BYTES],
-      [FrameStatus.Ok, 1, 1001, 1n, FRAME_BYTES],
-      [FrameStatus.Ok, 2, 1002, 2n, FRAME_BYTES],
-    ]);
-    expect(recs.map((x) => x.presentationTime)).toEqual([0n, 166_667n, 333_334n]);
-    expect(recs[0]!.flags & FrameFlag.FirstFrame).toBeTruthy();
-    expect(recs[1]!.flags & (FrameFlag.FirstFrame | FrameFlag.Discontinuity)).toBe(0);
-    const expected = new Uint8Array(FRAME_BYTES);
-    const renderer = new PatternRenderer({ pattern: 'moving-box', seed: 0, overlay: true }, FORMAT);
-    for (let k = 0; k < 3; k++) {
-      renderer.render(expected, 0, FRAME_BYTES, k, -1);
-      expect(Buffer.compare(Buffer.from(slotBytes(r, k)), Buffer.from(expected))).toBe(0);
-    }
-    // Nothing more is due until the clock moves: the worker never decides time by itself.
-    expect(r.session.registers.read(PcieRegister.FramesCompleted)).toBe(3);
-    expect(r.engine.outstanding).toBe(1);
-    await r.engine.stop();
-    expect(r.engine.outstanding).toBe(0);
-    expect(records(r, 3).map((x) => [x.status, x.slot])).toEqual([[FrameStatus.Cancelled, 3]]);
-  });
+  // Pool memory (as the webcam minidriver allocates it) is attached in the DMA worker as a wasm
+  // memory: its renderer takes the native paths, with the same bytes.
+  for (const poolMemory of [false, true]) {
+    it(`captures paced frames whose bytes equal the camera renderer for the same frame index (${poolMemory ? 'pool memory' : 'plain SharedArrayBuffer'})`, async () => {
+      const r = await rig(undefined, 4, 256, poolMemory);
+      r.engine.program([0, 1, 2, 3].map((s) => mapping(s)));
+      await r.engine.start({ startTime: 0n });
+      expect(r.engine.state).toBe('running');
+      await runFrames(r, 3);
+      const recs = records(r);
+      expect(recs.map((x) => [x.status, x.slot, x.cookie, x.frameIndex, x.bytesUsed])).toEqual([
+        [FrameStatus.Ok, 0, 1000, 0n, FRAME_BYTES],
+        [FrameStatus.Ok, 1, 1001, 1n, FRAME_BYTES],
+        [FrameStatus.Ok, 2, 1002, 2n, FRAME_BYTES],
+      ]);
+      expect(recs.map((x) => x.presentationTime)).toEqual([0n, 166_667n, 333_334n]);
+      expect(recs[0]!.flags & FrameFlag.FirstFrame).toBeTruthy();
+      expect(recs[1]!.flags & (FrameFlag.FirstFrame | FrameFlag.Discontinuity)).toBe(0);
+      const expected = new Uint8Array(FRAME_BYTES);
+      const renderer = new PatternRenderer({ pattern: 'moving-box', seed: 0, overlay: true }, FORMAT);
+      for (let k = 0; k < 3; k++) {
+        renderer.render(expected, 0, FRAME_BYTES, k, -1);
+        expect(Buffer.compare(Buffer.from(slotBytes(r, k)), Buffer.from(expected))).toBe(0);
+      }
+      // Nothing more is due until the clock moves: the worker never decides time by itself.
+      expect(r.session.registers.read(PcieRegister.FramesCompleted)).toBe(3);
+      expect(r.engine.outstanding).toBe(1);
+      await r.engine.stop();
+      expect(r.engine.outstanding).toBe(0);
+      expect(records(r, 3).map((x) => [x.status, x.slot])).toEqual([[FrameStatus.Cancelled, 3]]);
+    });
+  }
 
   it('counts starvation when the consumer holds every buffer, then reports the gap', async () => {
     const r = await rig();
