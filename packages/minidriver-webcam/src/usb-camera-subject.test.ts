@@ -6,6 +6,14 @@ import { describeMinidriverConformance } from '@ksemu/ks-core/testing';
 import { usbCameraSubject } from './usb-camera-subject.js';
 
 const format = { subtype: MediaSubtype.YUY2, width: 160, height: 120, frameInterval: 333333n as KsTime };
+/** The fake camera's ids and the format every subject here streams. */
+const target = { vendorId: 0x1209, productId: 0x0c01, format };
+
+/** A bulk fake camera on `clock`, and a provider with it plugged in (or not). */
+function fakeCamera(clock: ManualClock, plugged = true): { camera: FakeUvcDevice; usb: FakeUvcProvider } {
+  const camera = new FakeUvcDevice({ timeSource: clock, description: defaultFakeUvcDescription('bulk') });
+  return { camera, usb: new FakeUvcProvider(plugged ? [camera] : []) };
+}
 
 /**
  * A fresh fake camera (held by uvcvideo, as in the VM) per test, free-running like real hardware:
@@ -35,27 +43,24 @@ function freeRunningCamera(): { usb: () => FakeUvcProvider; unplug: () => void }
 const fake = freeRunningCamera();
 describeMinidriverConformance(
   'webcam × UVC camera (fake, bulk) via usbCameraSubject YUY2 160x120@30',
-  usbCameraSubject({ ...fake, vendorId: 0x1209, productId: 0x0c01, format, frameTimeoutMs: 5_000 }),
+  usbCameraSubject({ ...fake, ...target, frameTimeoutMs: 5_000 }),
   { frameCounts: [1, 8] },
 );
 const fakeForWorker = freeRunningCamera();
 describeMinidriverConformance(
   'webcam × UVC camera (fake, bulk) via usbCameraSubject YUY2 160x120@30',
-  usbCameraSubject({ ...fakeForWorker, vendorId: 0x1209, productId: 0x0c01, format, frameTimeoutMs: 5_000 }),
+  usbCameraSubject({ ...fakeForWorker, ...target, frameTimeoutMs: 5_000 }),
   { frameCounts: [1, 8], consumer: 'worker' },
 );
 
 describe('usbCameraSubject', () => {
   it('plugs a missing camera back in and finds it', async () => {
     const clock = new ManualClock();
-    const camera = new FakeUvcDevice({ timeSource: clock, description: defaultFakeUvcDescription('bulk') });
-    const usb = new FakeUvcProvider([]);
+    const { camera, usb } = fakeCamera(clock, false);
     let plugs = 0;
     const make = usbCameraSubject({
       usb: () => usb,
-      vendorId: 0x1209,
-      productId: 0x0c01,
-      format,
+      ...target,
       unplug: () => usb.unplug(camera),
       plug: () => {
         plugs++;
@@ -72,9 +77,7 @@ describe('usbCameraSubject', () => {
   it('rejects a camera that is not there within findTimeoutMs', async () => {
     const make = usbCameraSubject({
       usb: () => new FakeUvcProvider([]),
-      vendorId: 0x1209,
-      productId: 0x0c01,
-      format,
+      ...target,
       unplug: () => undefined,
       findTimeoutMs: 0,
     });
@@ -83,13 +86,10 @@ describe('usbCameraSubject', () => {
 
   it('settle rejects when a running camera completes nothing (the clock never moves)', async () => {
     const clock = new ManualClock();
-    const fakeCam = new FakeUvcDevice({ timeSource: clock, description: defaultFakeUvcDescription('bulk') });
-    const usb = new FakeUvcProvider([fakeCam]);
+    const { camera: fakeCam, usb } = fakeCamera(clock);
     const make = usbCameraSubject({
       usb: () => usb,
-      vendorId: 0x1209,
-      productId: 0x0c01,
-      format,
+      ...target,
       unplug: () => usb.unplug(fakeCam),
       frameTimeoutMs: 20,
     });
@@ -108,13 +108,10 @@ describe('usbCameraSubject', () => {
 
   it('disconnected() rejects when the camera never reports the unplug', async () => {
     const clock = new ManualClock();
-    const fakeCam = new FakeUvcDevice({ timeSource: clock, description: defaultFakeUvcDescription('bulk') });
-    const usb = new FakeUvcProvider([fakeCam]);
+    const { usb } = fakeCamera(clock);
     const make = usbCameraSubject({
       usb: () => usb,
-      vendorId: 0x1209,
-      productId: 0x0c01,
-      format,
+      ...target,
       unplug: () => undefined, // pulls nothing
       findTimeoutMs: 20,
     });
