@@ -12,7 +12,7 @@ exec 2>&1
 ROOT=${KSEMU_ROOT:?}
 PROBE=$ROOT/packages/hal/dist/bench/usb-rate-probe.js
 SERVE=$ROOT/packages/usbip-export/dist/testing/serve-pattern-camera.js
-CHECK=$H/bench/frame-file-check.js
+CHECK=$ROOT/packages/hal/dist/bench/frame-file-check.js
 ROUNDS=${ROUNDS:-3} FRAMES=${FRAMES:-150} W=${W:-640} HT=${HT:-480} FPS=${FPS:-30} MODES=${MODES:-bulk iso}
 SERVER_AT=${SERVER_AT:-guest}
 OUT=/results/rates.jsonl
