@@ -43,6 +43,14 @@ async function firstCamera(provider: UvcDeviceProvider): Promise<UvcCamera> {
   return list[0] as UvcCamera;
 }
 
+/** rig() with its one camera opened: the session and its UVC capture engine. */
+async function openedRig(...args: Parameters<typeof rig>) {
+  const r = rig(...args);
+  const cam = await firstCamera(r.provider);
+  const session = await cam.open({ timeSource: r.clock });
+  return { ...r, cam, session, engine: session.captureEngine() as UvcCaptureEngine };
+}
+
 /** Pool of `slots` slots of `size` bytes, all programmed; returns a drain that checks and reprograms. */
 function pool(engine: CaptureEngine, slots: number, size: number) {
   const stride = Math.ceil(size / 4) * 4;
@@ -80,10 +88,7 @@ async function stream(
   frames: number,
   mjpeg = false,
 ): Promise<{ good: number; records: CompletionRecord[] }> {
-  const { clock, provider, usb } = rig(transfer);
-  const cam = await firstCamera(provider);
-  const session = await cam.open({ timeSource: clock });
-  const engine = session.captureEngine();
+  const { clock, usb, session, engine } = await openedRig(transfer);
   const size = mjpeg ? 16384 : format.width * format.height * (format.fourcc === 'NV12' ? 1.5 : 2);
   const p = pool(engine, 4, size);
   engine.configure(format);
@@ -222,10 +227,7 @@ describe('UvcCamera open/close and the kernel driver', () => {
 
 describe('UvcCaptureEngine negotiation', () => {
   it('negotiates every format, size and interval of the camera', async () => {
-    const { clock, provider } = rig();
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine() as UvcCaptureEngine;
+    const { cam, session, engine } = await openedRig();
     pool(engine, 2, 320 * 240 * 2);
     let n = 0;
     for (const v of cam.capabilities.video) {
@@ -258,10 +260,7 @@ describe('UvcCaptureEngine negotiation', () => {
   });
 
   it('picks the smallest iso alternate setting that fits and returns to alt 0 at stop', async () => {
-    const { clock, provider, device } = rig('isochronous');
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine() as UvcCaptureEngine;
+    const { device, session, engine } = await openedRig('isochronous');
     pool(engine, 2, 320 * 240 * 2);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     await engine.start();
@@ -278,10 +277,7 @@ describe('UvcCaptureEngine negotiation', () => {
   });
 
   it('an iso camera on a backend without iso fails start with Unsupported', async () => {
-    const { clock, provider } = rig('isochronous', {}, false);
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine();
+    const { session, engine } = await openedRig('isochronous', {}, false);
     const p = pool(engine, 2, 38400);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     p.programAll();
@@ -320,10 +316,7 @@ describe('UvcCaptureEngine streaming', () => {
   });
 
   it('starvation: frames without a mapping are skipped and counted; the next completion says so', async () => {
-    const { clock, provider } = rig();
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine();
+    const { clock, session, engine } = await openedRig();
     const p = pool(engine, 2, 38400);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     engine.program([{ slot: 0, offset: 0, length: 38400, cookie: 7 }]);
@@ -343,10 +336,7 @@ describe('UvcCaptureEngine streaming', () => {
   });
 
   it('ERR-bit frames complete Corrupt; a too-small mapping completes Truncated', async () => {
-    const { clock, provider } = rig('bulk', { corruptFrame: (n) => n % 3 === 1 });
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine();
+    const { clock, session, engine } = await openedRig('bulk', { corruptFrame: (n) => n % 3 === 1 });
     const p = pool(engine, 4, 38400);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     p.programAll();
@@ -375,10 +365,7 @@ describe('UvcCaptureEngine streaming', () => {
   it.each([false, true])(
     'stop completes outstanding mappings Cancelled and clears the bulk halt; restart works (transfers reaped after stop: %s)',
     async (stopLeftovers) => {
-      const { clock, provider, usb } = rig('bulk', { stopLeftovers });
-      const cam = await firstCamera(provider);
-      const session = await cam.open({ timeSource: clock });
-      const engine = session.captureEngine();
+      const { clock, usb, session, engine } = await openedRig('bulk', { stopLeftovers });
       const p = pool(engine, 3, 38400);
       engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
       p.programAll();
@@ -582,10 +569,7 @@ describe('UvcCameraSession stills (method 2)', () => {
   });
 
   it('takes a still from the live stream; video mappings keep flowing around it', async () => {
-    const { clock, provider } = rig('isochronous', { stillSizes });
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine();
+    const { clock, session, engine } = await openedRig('isochronous', { stillSizes });
     const p = pool(engine, 3, 38400);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     p.programAll();
@@ -610,10 +594,7 @@ describe('UvcCameraSession stills (method 2)', () => {
   });
 
   it('one still at a time; start waits for a still that streams on its own', async () => {
-    const { clock, provider } = rig('bulk', { stillSizes });
-    const cam = await firstCamera(provider);
-    const session = await cam.open({ timeSource: clock });
-    const engine = session.captureEngine();
+    const { clock, session, engine } = await openedRig('bulk', { stillSizes });
     const p = pool(engine, 2, 38400);
     engine.configure({ fourcc: 'YUY2', width: 160, height: 120, interval: FPS30 });
     p.programAll();
